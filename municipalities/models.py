@@ -1,0 +1,304 @@
+"""Kommunen from the official register, the LeiKa catalogue and the linked online procedures."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+from django.core.validators import RegexValidator, URLValidator
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+ars_validator = RegexValidator(r"^09\d{10}$", _("Ein bayerischer ARS hat 12 Ziffern und beginnt mit 09."))
+leika_validator = RegexValidator(r"^\d{14}$", _("Ein LeiKa-Schlüssel hat genau 14 Ziffern."))
+web_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def normalize_url(url: str) -> str:
+    """Return the URL in the form used to tell procedures apart.
+
+    Scheme and host are case-insensitive and a fragment never selects another procedure,
+    so "HTTPS://Amt.example/antrag#start" and "https://amt.example/antrag" are one procedure.
+    """
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.lower()
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+
+
+class Kind(models.TextChoices):
+    GEMEINDE = "gemeinde", _("Gemeinde")
+    MARKT = "markt", _("Markt")
+    STADT = "stadt", _("Stadt")
+    GROSSE_KREISSTADT = "grosse_kreisstadt", _("Große Kreisstadt")
+    KREISFREIE_STADT = "kreisfreie_stadt", _("Kreisfreie Stadt")
+    VG = "vg", _("Verwaltungsgemeinschaft")
+    LANDKREIS = "landkreis", _("Landkreis")
+    BEZIRK = "bezirk", _("Bezirk")
+
+
+# The form of the name people use on a plaque or a letterhead.
+TITLE_PREFIXES = {
+    Kind.GEMEINDE: _("Gemeinde"),
+    Kind.MARKT: _("Markt"),
+    Kind.STADT: _("Stadt"),
+    Kind.GROSSE_KREISSTADT: _("Große Kreisstadt"),
+    Kind.KREISFREIE_STADT: _("Stadt"),
+    Kind.VG: _("Verwaltungsgemeinschaft"),
+    Kind.LANDKREIS: _("Landratsamt"),
+    Kind.BEZIRK: _("Bezirk"),
+}
+
+
+class MunicipalityQuerySet(models.QuerySet):
+    def of_kind(self, *kinds: str) -> "MunicipalityQuerySet":
+        return self.filter(kind__in=kinds)
+
+    def in_regierungsbezirk(self, bezirk: "Municipality") -> "MunicipalityQuerySet":
+        return self.filter(Q(regierungsbezirk=bezirk) | Q(pk=bezirk.pk))
+
+    def search(self, term: str) -> "MunicipalityQuerySet":
+        term = term.strip()
+        if not term:
+            return self
+        if term.isdigit():
+            return self.filter(Q(ars__startswith=term) | Q(postal_code=term))
+        return self.filter(name__icontains=term)
+
+    def awarded(self) -> "MunicipalityQuerySet":
+        """Kommunen that hold the title now (an award that was not revoked)."""
+        return self.filter(awards__revoked_at__isnull=True)
+
+    def with_procedure_count(self) -> "MunicipalityQuerySet":
+        """Annotate `procedure_count`: the Kommune's distinct active online procedures.
+
+        This is the counting rule of the programme, used everywhere a count is shown or
+        checked. A procedure is one URL: a link serving several LeiKa services counts once,
+        and the same URL is stored once per Kommune (normalized, unique). Only active links
+        count. One query for any number of Kommunen.
+        """
+        counted = ProcedureLink.objects.filter(municipality=OuterRef("pk")).active()
+        count = (
+            counted.order_by()
+            .values("municipality")
+            .annotate(n=Count("url", distinct=True))
+            .values("n")
+        )
+        return self.annotate(procedure_count=Coalesce(Subquery(count), 0))
+
+    def with_threshold(self) -> "MunicipalityQuerySet":
+        """Annotate `threshold`: the minimum the ministry set for the Kommune's kind."""
+        minimum = Threshold.objects.filter(kind=OuterRef("kind")).values("minimum")[:1]
+        return self.annotate(
+            threshold=Coalesce(Subquery(minimum), Threshold.DEFAULT_MINIMUM)
+        )
+
+    def with_progress(self) -> "MunicipalityQuerySet":
+        return self.with_procedure_count().with_threshold()
+
+    def qualifying(self) -> "MunicipalityQuerySet":
+        """Kommunen whose live count reaches their threshold."""
+        return self.with_progress().filter(procedure_count__gte=models.F("threshold"))
+
+
+class Municipality(models.Model):
+    """A Kommune of the official register (GV100AD): anything that can hold the award."""
+
+    ars = models.CharField(
+        _("Regionalschlüssel (ARS)"), max_length=12, unique=True, validators=[ars_validator]
+    )
+    ags = models.CharField(_("Gemeindeschlüssel (AGS)"), max_length=8, blank=True, db_index=True)
+    name = models.CharField(_("Name"), max_length=120, db_index=True)
+    register_name = models.CharField(
+        _("Name im Gemeindeverzeichnis"),
+        max_length=120,
+        help_text=_("Wie im Gemeindeverzeichnis (GV100AD) geführt, mit Zusätzen."),
+    )
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, db_index=True)
+    regierungsbezirk = models.ForeignKey(
+        "self",
+        verbose_name=_("Regierungsbezirk"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Kind.BEZIRK},
+    )
+    landkreis = models.ForeignKey(
+        "self",
+        verbose_name=_("Landkreis"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Kind.LANDKREIS},
+    )
+    verwaltungsgemeinschaft = models.ForeignKey(
+        "self",
+        verbose_name=_("Verwaltungsgemeinschaft"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        limit_choices_to={"kind": Kind.VG},
+    )
+    seat = models.CharField(_("Sitz der Verwaltung"), max_length=120, blank=True)
+    population = models.PositiveIntegerField(_("Einwohner"), null=True, blank=True)
+    area_ha = models.PositiveIntegerField(_("Fläche (ha)"), null=True, blank=True)
+    latitude = models.DecimalField(
+        _("Breitengrad"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("Längengrad"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    postal_code = models.CharField(_("Postleitzahl"), max_length=5, blank=True, db_index=True)
+    website = models.URLField(_("Website"), blank=True)
+    register_date = models.DateField(_("Gebietsstand"), null=True, blank=True)
+
+    objects = MunicipalityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Kommune")
+        verbose_name_plural = _("Kommunen")
+        ordering = ["name", "ars"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=Kind.values), name="municipality_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.ars})"
+
+    @property
+    def title(self) -> str:
+        """Name in the form people use: "Markt Hösbach", "Landratsamt Kitzingen"."""
+        return f"{TITLE_PREFIXES[self.kind]} {self.name}"
+
+    @property
+    def is_bezirk(self) -> bool:
+        return self.kind == Kind.BEZIRK
+
+    def procedure_count(self) -> int:
+        """Count this Kommune's online procedures by the programme's rule."""
+        return (
+            ProcedureLink.objects.filter(municipality=self).active().values("url").distinct().count()
+        )
+
+    def threshold(self) -> int:
+        return Threshold.for_kind(self.kind)
+
+
+class Threshold(models.Model):
+    """The number of online procedures a kind of Kommune needs; the ministry edits these."""
+
+    DEFAULT_MINIMUM = 50
+
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, unique=True)
+    minimum = models.PositiveSmallIntegerField(_("Mindestzahl an Online-Verfahren"))
+
+    class Meta:
+        verbose_name = _("Schwellenwert")
+        verbose_name_plural = _("Schwellenwerte")
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(minimum__gte=1), name="threshold_minimum_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.minimum}"
+
+    @classmethod
+    def for_kind(cls, kind: str) -> int:
+        minimum = cls.objects.filter(kind=kind).values_list("minimum", flat=True).first()
+        return cls.DEFAULT_MINIMUM if minimum is None else minimum
+
+
+class Service(models.Model):
+    """A service (Leistung) of the federal LeiKa catalogue with its OZG-Leistung."""
+
+    leika_key = models.CharField(
+        _("LeiKa-Schlüssel"), max_length=14, unique=True, validators=[leika_validator]
+    )
+    name = models.CharField(_("Leistung"), max_length=300)
+    leika_type = models.CharField(_("LeiKa-Typ"), max_length=20, blank=True)
+    ozg_id = models.CharField(_("OZG-ID"), max_length=10, blank=True, db_index=True)
+    ozg_name = models.CharField(_("OZG-Leistung"), max_length=300, blank=True)
+    lebenslage = models.CharField(_("Lebens-/Unternehmenslage"), max_length=200, blank=True)
+    themenfeld = models.CharField(_("Themenfeld"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("Leistung (LeiKa)")
+        verbose_name_plural = _("Leistungen (LeiKa)")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.leika_key})"
+
+
+class Scope(models.TextChoices):
+    KOMMUNAL = "kommunal", _("kommunal")
+    ZENTRAL = "zentral", _("zentral")
+
+
+class LinkCheckResult(models.TextChoices):
+    OK = "ok", _("erreichbar")
+    BROKEN = "broken", _("nicht erreichbar")
+    REFUSED = "refused", _("nicht geprüft (Adresse nicht erlaubt)")
+
+
+class ProcedureLinkQuerySet(models.QuerySet):
+    def active(self) -> "ProcedureLinkQuerySet":
+        return self.filter(active=True)
+
+
+class ProcedureLink(models.Model):
+    """An online procedure a Kommune links on its authority page in the BayernPortal."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.CASCADE,
+        related_name="procedure_links",
+    )
+    title = models.CharField(_("Titel"), max_length=300)
+    url = models.URLField(_("URL"), max_length=1000, validators=[web_url_validator])
+    scope = models.CharField(_("Zuständigkeit"), max_length=10, choices=Scope.choices)
+    services = models.ManyToManyField(
+        Service, verbose_name=_("Leistungen"), related_name="procedure_links", blank=True
+    )
+    ozg_id = models.CharField(_("OZG-ID"), max_length=10, blank=True)
+    active = models.BooleanField(_("aktiv"), default=True)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+    last_checked_at = models.DateTimeField(_("zuletzt geprüft"), null=True, blank=True)
+    check_result = models.CharField(
+        _("Prüfergebnis"), max_length=10, choices=LinkCheckResult.choices, blank=True
+    )
+    check_detail = models.CharField(_("Prüfdetail"), max_length=300, blank=True)
+
+    objects = ProcedureLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Online-Verfahren")
+        verbose_name_plural = _("Online-Verfahren")
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "url"], name="procedure_link_unique_url_per_municipality"
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=Scope.values), name="procedure_link_scope_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="procedure_link_url_http",
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "active"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.url:
+            self.url = normalize_url(self.url)
