@@ -105,7 +105,9 @@ def start() -> None:
 
 def test(pytest_args: list[str]) -> int:
     env = sync()
-    return subprocess.run([str(VENV_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
+    return subprocess.run(
+        [str(VENV_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env
+    ).returncode
 
 
 def main() -> int:

@@ -8,7 +8,9 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-ars_validator = RegexValidator(r"^09\d{10}$", _("Ein bayerischer ARS hat 12 Ziffern und beginnt mit 09."))
+ars_validator = RegexValidator(
+    r"^09\d{10}$", _("Ein bayerischer ARS hat 12 Ziffern und beginnt mit 09.")
+)
 leika_validator = RegexValidator(r"^\d{14}$", _("Ein LeiKa-Schlüssel hat genau 14 Ziffern."))
 web_url_validator = URLValidator(schemes=["http", "https"])
 
@@ -88,9 +90,7 @@ class MunicipalityQuerySet(models.QuerySet):
     def with_threshold(self) -> "MunicipalityQuerySet":
         """Annotate `threshold`: the minimum the ministry set for the Kommune's kind."""
         minimum = Threshold.objects.filter(kind=OuterRef("kind")).values("minimum")[:1]
-        return self.annotate(
-            threshold=Coalesce(Subquery(minimum), Threshold.DEFAULT_MINIMUM)
-        )
+        return self.annotate(threshold=Coalesce(Subquery(minimum), Threshold.DEFAULT_MINIMUM))
 
     def with_progress(self) -> "MunicipalityQuerySet":
         return self.with_procedure_count().with_threshold()
@@ -181,7 +181,11 @@ class Municipality(models.Model):
     def procedure_count(self) -> int:
         """Count this Kommune's online procedures by the programme's rule."""
         return (
-            ProcedureLink.objects.filter(municipality=self).active().values("url").distinct().count()
+            ProcedureLink.objects.filter(municipality=self)
+            .active()
+            .values("url")
+            .distinct()
+            .count()
         )
 
     def threshold(self) -> int:

@@ -1,0 +1,113 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from municipalities.models import Kind, Municipality, Threshold
+from tests.factories import MunicipalityFactory, ProcedureLinkFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def counted(municipality: Municipality) -> int:
+    return Municipality.objects.with_procedure_count().get(pk=municipality.pk).procedure_count
+
+
+def test_active_links_are_counted(municipality):
+    ProcedureLinkFactory.create_batch(3, municipality=municipality)
+
+    assert counted(municipality) == 3
+    assert municipality.procedure_count() == 3
+
+
+def test_inactive_links_are_not_counted(municipality):
+    ProcedureLinkFactory.create_batch(2, municipality=municipality)
+    ProcedureLinkFactory(municipality=municipality, active=False)
+
+    assert counted(municipality) == 2
+    assert municipality.procedure_count() == 2
+
+
+def test_a_procedure_linked_under_several_services_counts_once(municipality):
+    link = ProcedureLinkFactory(municipality=municipality)
+    link.services.set(ServiceFactory.create_batch(3))
+
+    assert counted(municipality) == 1
+
+
+def test_the_same_url_counts_once_whatever_its_spelling(municipality):
+    link = ProcedureLinkFactory.build(
+        municipality=municipality, url="HTTPS://Amt.Example/antrag#oben"
+    )
+    link.full_clean()
+    link.save()
+    duplicate = ProcedureLinkFactory.build(
+        municipality=municipality, url="https://amt.example/antrag"
+    )
+    duplicate.full_clean(validate_constraints=False)
+
+    assert duplicate.url == link.url
+    with pytest.raises(Exception, match="(?i)unique|eindeutig|existiert"):
+        duplicate.full_clean()
+    assert counted(municipality) == 1
+
+
+def test_kommunal_and_zentral_procedures_both_count(municipality):
+    ProcedureLinkFactory(municipality=municipality, scope="kommunal")
+    ProcedureLinkFactory(municipality=municipality, scope="zentral")
+
+    assert counted(municipality) == 2
+
+
+def test_links_of_other_kommunen_are_not_counted(municipality):
+    ProcedureLinkFactory.create_batch(2)
+
+    assert counted(municipality) == 0
+
+
+def test_the_same_url_in_two_kommunen_counts_for_each():
+    first, second = MunicipalityFactory.create_batch(2)
+    ProcedureLinkFactory(municipality=first, url="https://freistaat.example/antrag")
+    ProcedureLinkFactory(municipality=second, url="https://freistaat.example/antrag")
+
+    assert counted(first) == 1
+    assert counted(second) == 1
+
+
+def test_bezirk_needs_30_and_others_50():
+    bezirk = MunicipalityFactory(kind=Kind.BEZIRK)
+    gemeinde = MunicipalityFactory(kind=Kind.GEMEINDE)
+    ProcedureLinkFactory.create_batch(30, municipality=bezirk)
+    ProcedureLinkFactory.create_batch(49, municipality=gemeinde)
+
+    rows = {m.pk: m for m in Municipality.objects.with_progress()}
+
+    assert (rows[bezirk.pk].threshold, rows[gemeinde.pk].threshold) == (30, 50)
+    assert list(Municipality.objects.qualifying()) == [bezirk]
+    assert bezirk.threshold() == 30
+
+
+def test_threshold_is_data_the_ministry_can_change():
+    gemeinde = MunicipalityFactory(kind=Kind.MARKT)
+    ProcedureLinkFactory.create_batch(45, municipality=gemeinde)
+    assert not Municipality.objects.qualifying().exists()
+
+    Threshold.objects.filter(kind=Kind.MARKT).update(minimum=45)
+
+    assert list(Municipality.objects.qualifying()) == [gemeinde]
+
+
+def test_counting_every_kommune_costs_the_same_queries_however_many_there_are():
+    def queries_for_all() -> int:
+        with CaptureQueriesContext(connection) as context:
+            rows = list(Municipality.objects.with_progress())
+            assert all(row.procedure_count >= 0 for row in rows)
+        return len(context)
+
+    for municipality in MunicipalityFactory.create_batch(2):
+        ProcedureLinkFactory.create_batch(2, municipality=municipality)
+    few = queries_for_all()
+    for municipality in MunicipalityFactory.create_batch(30):
+        ProcedureLinkFactory.create_batch(3, municipality=municipality)
+    many = queries_for_all()
+
+    assert few == many == 1
