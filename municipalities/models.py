@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -306,3 +307,28 @@ class ProcedureLink(models.Model):
     def clean(self) -> None:
         if self.url:
             self.url = normalize_url(self.url)
+
+
+class Membership(models.Model):
+    """Makes a user a member of staff of one Kommune: they see and change only its data."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Benutzer"),
+        on_delete=models.CASCADE,
+        related_name="membership",
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Zugang einer Kommune")
+        verbose_name_plural = _("Zugänge der Kommunen")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.municipality}"

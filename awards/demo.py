@@ -1,0 +1,261 @@
+"""Believable demo data: the real early holders of the award, procedure lists and logins.
+
+The history follows what the ministry published: the first seven awards on 28 July 2021,
+the 100th in July 2022 (VG Iphofen), the 200th in February 2023 (Markt Hösbach), the first
+Bezirk in April 2023 (Unterfranken) and about 400 holders by the end of 2023. The procedure
+lists are drawn from the LeiKa catalogue and point to hosts under `.example`.
+"""
+
+import datetime
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from municipalities.models import Kind, Membership, Municipality, ProcedureLink, Scope, Service
+
+from .models import Award, format_award_number
+
+DEMO_PASSWORD = "Digitales-Amt-2021"  # noqa: S105 - documented demo login, refused outside DEBUG
+REVIEWER_USERNAME = "pruefer"
+REVIEWER_GROUP = "Prüfung"
+
+NUERNBERG = "095640000000"
+ERLANGEN = "095620000000"
+MUENCHEN = "091620000000"
+LANDKREIS_REGENSBURG = "093750000000"
+BEZIRK_UNTERFRANKEN = "096000000000"
+VG_IPHOFEN = "096755616000"
+MARKT_HOESBACH = "096710130130"
+
+FIRST_SEVEN = [
+    NUERNBERG,
+    "097610000000",  # Augsburg
+    "092630000000",  # Straubing
+    "093610000000",  # Amberg
+    "091610000000",  # Ingolstadt
+    "094610000000",  # Bamberg
+    "096730141141",  # Bad Königshofen i.Grabfeld
+]
+FIRST_DAY = datetime.date(2021, 7, 28)
+
+# Counts seen in December 2023; other holders stay below the smallest of them.
+TOP_COUNTS = {ERLANGEN: 339, NUERNBERG: 290, LANDKREIS_REGENSBURG: 242, MUENCHEN: 236}
+
+# The history after the first seven, period by period: (first day, last day, number of awards,
+# Kommunen that must be among them with their day or None for any day of the period).
+# A period that holds one fixed Kommune alone pins its place: the 100th and the 200th award.
+PERIODS = [
+    (
+        datetime.date(2021, 8, 2),
+        datetime.date(2022, 7, 15),
+        92,
+        {ERLANGEN: None, MUENCHEN: None, LANDKREIS_REGENSBURG: None},
+    ),
+    (datetime.date(2022, 7, 20), datetime.date(2022, 7, 20), 1, {VG_IPHOFEN: None}),
+    (datetime.date(2022, 7, 25), datetime.date(2023, 2, 10), 99, {}),
+    (datetime.date(2023, 2, 15), datetime.date(2023, 2, 15), 1, {MARKT_HOESBACH: None}),
+    (
+        datetime.date(2023, 2, 20),
+        datetime.date(2023, 12, 15),
+        200,
+        {BEZIRK_UNTERFRANKEN: datetime.date(2023, 4, 19)},
+    ),
+    (datetime.date(2024, 1, 15), datetime.date(2026, 10, 30), 50, {"bezirke": None}),
+]
+LATER_BEZIRKE = 3
+
+NEAR_THRESHOLD = 25  # Kommunen with 40-49 procedures: almost there
+STARTED = 150  # Kommunen that have begun linking (5-39 procedures)
+AT_RISK = 2  # holders whose live count has since fallen below the threshold
+
+
+@dataclass
+class DemoPlan:
+    """Who gets what: awards in date order and the procedure count of every demo Kommune."""
+
+    awards: list[tuple[Municipality, datetime.date, int]] = field(default_factory=list)
+    live_counts: dict[int, int] = field(default_factory=dict)
+
+
+def slugify_ascii(name: str) -> str:
+    name = name.replace("ß", "ss").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    name = name.replace("Ä", "Ae").replace("Ö", "Oe").replace("Ü", "Ue")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def spread_dates(rng: random.Random, start: datetime.date, end: datetime.date, n: int) -> list:
+    """Return n sorted dates between start and end, bunched on working days as ceremonies are."""
+    days = (end - start).days
+    dates = []
+    for _ in range(n):
+        day = start + datetime.timedelta(days=rng.randint(0, days))
+        while day.weekday() >= 5:
+            day -= datetime.timedelta(days=1)
+        dates.append(max(day, start))
+    return sorted(dates)
+
+
+def award_count(rng: random.Random, kind: str) -> int:
+    """Return a believable count at the award: most holders link 50-120, cities many more."""
+    if kind == Kind.BEZIRK:
+        return rng.randint(30, 70)
+    if kind in (Kind.KREISFREIE_STADT, Kind.LANDKREIS):
+        return rng.randint(80, 220)
+    return min(50 + int(rng.expovariate(1 / 28)), 220)
+
+
+def plan_demo(rng: random.Random) -> DemoPlan:
+    by_ars = Municipality.objects.in_bulk(field_name="ars")
+    fixed = set(FIRST_SEVEN) | {ars for *_, forced in PERIODS for ars in forced}
+    later_bezirke = sorted(
+        (m for m in by_ars.values() if m.kind == Kind.BEZIRK and m.ars not in fixed),
+        key=lambda m: m.ars,
+    )[:LATER_BEZIRKE]
+    # Member Gemeinden of a VG are served through their VG, which applies as one unit.
+    candidates = sorted(
+        (
+            m
+            for m in by_ars.values()
+            if m.kind != Kind.BEZIRK and m.verwaltungsgemeinschaft_id is None and m.ars not in fixed
+        ),
+        key=lambda m: m.ars,
+    )
+    rng.shuffle(candidates)
+
+    sequence = [(by_ars[ars], FIRST_DAY) for ars in FIRST_SEVEN]
+    for start, end, total, forced in PERIODS:
+        chosen = []
+        for ars, day in forced.items():
+            members = later_bezirke if ars == "bezirke" else [by_ars[ars]]
+            chosen += [(m, day or spread_dates(rng, start, end, 1)[0]) for m in members]
+        days = spread_dates(rng, start, end, total - len(chosen))
+        chosen += [(candidates.pop(), day) for day in days]
+        sequence += sorted(chosen, key=lambda item: item[1])
+
+    plan = DemoPlan()
+    for municipality, day in sequence:
+        at_award = TOP_COUNTS.get(municipality.ars) or award_count(rng, municipality.kind)
+        plan.awards.append((municipality, day, at_award))
+        growth = 0 if municipality.ars in TOP_COUNTS else rng.randint(0, 12)
+        plan.live_counts[municipality.pk] = at_award + growth
+    # A few holders have lost procedures since: the ministry's re-check lists them at risk.
+    for municipality, _day, _count in plan.awards[300 : 300 + AT_RISK]:
+        plan.live_counts[municipality.pk] = rng.randint(44, 49)
+
+    for municipality in candidates[:NEAR_THRESHOLD]:
+        plan.live_counts[municipality.pk] = rng.randint(40, 49)
+    for municipality in candidates[NEAR_THRESHOLD : NEAR_THRESHOLD + STARTED]:
+        plan.live_counts[municipality.pk] = rng.randint(5, 39)
+    return plan
+
+
+def build_links(
+    rng: random.Random, municipality: Municipality, count: int, services: list[Service]
+):
+    """Yield (link, services) pairs: a mix of the Kommune's own and the Freistaat's procedures."""
+    host = f"{slugify_ascii(municipality.name)}.example"
+    for service in rng.sample(services, count):
+        central = service.leika_type.startswith(("1", "4")) or rng.random() < 0.3
+        if central:
+            url = f"https://formulare.freistaat-bayern.example/leistung/{service.leika_key}"
+        else:
+            url = f"https://{host}/buergerservice/{service.leika_key}"
+        served = [service]
+        if rng.random() < 0.15:
+            served.append(rng.choice(services))
+        link = ProcedureLink(
+            municipality=municipality,
+            title=service.name[:300],
+            url=url,
+            scope=Scope.ZENTRAL if central else Scope.KOMMUNAL,
+            ozg_id=service.ozg_id,
+        )
+        yield link, served
+
+
+@transaction.atomic
+def seed(*, seed_value: int = 2021) -> DemoPlan:
+    """Load the demo data set into an empty database; return what was planned."""
+    rng = random.Random(seed_value)  # noqa: S311 - repeatable demo data, not secrets
+    services = list(Service.objects.order_by("leika_key"))
+    plan = plan_demo(rng)
+    by_pk = {municipality.pk: municipality for municipality, _day, _count in plan.awards}
+    by_pk.update(Municipality.objects.in_bulk(list(plan.live_counts)))
+
+    links, link_services = [], []
+    for pk, count in plan.live_counts.items():
+        for link, served in build_links(rng, by_pk[pk], count, services):
+            links.append(link)
+            link_services.append(served)
+    ProcedureLink.objects.bulk_create(links, batch_size=2000)
+    through = ProcedureLink.services.through
+    through.objects.bulk_create(
+        [
+            through(procedurelink_id=link.pk, service_id=service.pk)
+            for link, served in zip(links, link_services, strict=True)
+            for service in {s.pk: s for s in served}.values()
+        ],
+        batch_size=5000,
+    )
+
+    per_year: dict[int, int] = {}
+    awards = []
+    for municipality, day, at_award in plan.awards:
+        per_year[day.year] = per_year.get(day.year, 0) + 1
+        awards.append(
+            Award(
+                number=format_award_number(day.year, per_year[day.year]),
+                municipality=municipality,
+                issued_on=day,
+                procedure_count=at_award,
+            )
+        )
+    Award.objects.bulk_create(awards)
+    create_logins(plan)
+    return plan
+
+
+def create_logins(plan: DemoPlan) -> None:
+    """Create the reviewer and one clerk per demo Kommune, all with the demo password."""
+    User = get_user_model()
+    password = make_password(DEMO_PASSWORD)  # hash once: 600 clerks share it
+    group, _ = Group.objects.get_or_create(name=REVIEWER_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["municipalities", "awards"], codename__startswith="view_"
+        )
+    )
+    reviewer = User.objects.create(
+        username=REVIEWER_USERNAME,
+        email="pruefer@stmd.bayern.example",
+        first_name="Petra",
+        last_name="Prüfer",
+        is_staff=True,
+        password=password,
+    )
+    reviewer.groups.add(group)
+
+    municipalities = Municipality.objects.in_bulk(list(plan.live_counts))
+    used: set[str] = set()
+    users, memberships = [], []
+    for municipality in sorted(municipalities.values(), key=lambda m: m.ars):
+        username = slugify_ascii(municipality.name)[:140]
+        if municipality.kind in (Kind.LANDKREIS, Kind.VG, Kind.BEZIRK) or username in used:
+            username = f"{municipality.kind.replace('_', '-')}-{username}"
+        if username in used:
+            username = f"{username}-{municipality.ars}"
+        used.add(username)
+        user = User(username=username, email=f"{username}@kommune.example", password=password)
+        users.append(user)
+        memberships.append((user, municipality))
+    User.objects.bulk_create(users, batch_size=1000)
+    Membership.objects.bulk_create(
+        [Membership(user=user, municipality=municipality) for user, municipality in memberships]
+    )

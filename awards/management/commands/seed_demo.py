@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.core.management import BaseCommand, CommandError, call_command
+from django.utils.translation import gettext as _
+
+from awards import demo
+from awards.models import Award
+from municipalities.models import Municipality, Service
+
+
+class Command(BaseCommand):
+    help = _(
+        "Lädt Demo-Daten: die ersten Träger des Prädikats mit Verleihungsdatum und Nummer, "
+        "Online-Verfahren aus dem Leistungskatalog und Demo-Zugänge."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help=_("Auch mit DEBUG=false laden (nie auf einem Produktivsystem)."),
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help=_("Nichts tun, wenn schon Auszeichnungen vorhanden sind."),
+        )
+        parser.add_argument("--seed", type=int, default=2021, help=_("Startwert des Zufalls."))
+
+    def handle(self, *args, force: bool, if_empty: bool, seed: int, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                _(
+                    "Demo-Daten werden nur mit DEBUG=true geladen, denn sie legen Zugänge mit "
+                    "bekanntem Passwort an. Auf einem Testsystem: --force."
+                )
+            )
+        if Award.objects.exists():
+            if if_empty:
+                self.stdout.write(_("Demo-Daten sind schon geladen; nichts zu tun."))
+                return
+            raise CommandError(
+                _("Die Datenbank enthält schon Auszeichnungen; Demo-Daten gehören in eine leere.")
+            )
+        if not Municipality.objects.exists():
+            call_command("import_municipalities", stdout=self.stdout, stderr=self.stderr)
+        if not Service.objects.exists():
+            call_command("import_services", stdout=self.stdout, stderr=self.stderr)
+
+        plan = demo.seed(seed_value=seed)
+
+        links = sum(plan.live_counts.values())
+        self.stdout.write(
+            self.style.SUCCESS(
+                _(
+                    "Demo-Daten geladen: %(awards)d Auszeichnungen, %(kommunen)d Kommunen mit "
+                    "%(links)d Online-Verfahren, %(users)d Zugänge."
+                )
+                % {
+                    "awards": len(plan.awards),
+                    "kommunen": len(plan.live_counts),
+                    "links": links,
+                    "users": len(plan.live_counts) + 1,
+                }
+            )
+        )
+        self.stdout.write(
+            _("Anmeldung: %(reviewer)s (Prüfung) oder z. B. nuernberg, Passwort %(password)s")
+            % {"reviewer": demo.REVIEWER_USERNAME, "password": demo.DEMO_PASSWORD}
+        )
