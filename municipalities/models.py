@@ -173,7 +173,12 @@ class Municipality(models.Model):
     @property
     def title(self) -> str:
         """Name in the form people use: "Markt Hösbach", "Landratsamt Kitzingen"."""
-        return f"{TITLE_PREFIXES[self.kind]} {self.name}"
+        prefix = str(TITLE_PREFIXES[self.kind])
+        if self.register_name.endswith(", Landeshauptstadt"):
+            prefix = str(_("Landeshauptstadt"))
+        if self.name.startswith(f"{prefix} "):  # "Markt Einersheim" is already a Markt's title
+            return self.name
+        return f"{prefix} {self.name}"
 
     @property
     def is_bezirk(self) -> bool:

@@ -1,0 +1,130 @@
+import datetime
+from collections import Counter
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from awards import demo
+from awards.models import Award
+from municipalities.models import Kind, Membership, Municipality, ProcedureLink, Service
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    """Seed once for the module; the data lives outside the tests' transactions."""
+    with django_db_blocker.unblock():
+        with override_settings(DEBUG=True):
+            call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        yield
+        Award.objects.all().delete()
+        get_user_model().objects.all().delete()
+        ProcedureLink.objects.all().delete()
+        Municipality.objects.update(
+            regierungsbezirk=None, landkreis=None, verwaltungsgemeinschaft=None
+        )
+        Municipality.objects.all().delete()
+        Service.objects.all().delete()
+
+
+@pytest.fixture
+def awards_in_order(demo_data, db):
+    return list(Award.objects.select_related("municipality").order_by("issued_on", "number"))
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(db):
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+
+    assert not Award.objects.exists()
+
+
+def test_first_seven_awards_of_28_july_2021(awards_in_order):
+    first = awards_in_order[:7]
+
+    assert [award.number for award in first] == [f"DA-2021-000{n}" for n in range(1, 8)]
+    assert {award.issued_on for award in first} == {datetime.date(2021, 7, 28)}
+    assert [award.municipality.ars for award in first] == demo.FIRST_SEVEN
+    assert first[0].municipality.name == "Nürnberg"
+
+
+def test_milestones_of_the_published_history(awards_in_order):
+    hundredth, two_hundredth = awards_in_order[99], awards_in_order[199]
+    bezirke = [award for award in awards_in_order if award.municipality.kind == Kind.BEZIRK]
+
+    assert hundredth.municipality.ars == demo.VG_IPHOFEN
+    assert (hundredth.issued_on.year, hundredth.issued_on.month) == (2022, 7)
+    assert two_hundredth.municipality.title == "Markt Hösbach"
+    assert (two_hundredth.issued_on.year, two_hundredth.issued_on.month) == (2023, 2)
+    assert bezirke[0].municipality.ars == demo.BEZIRK_UNTERFRANKEN
+    assert bezirke[0].issued_on == datetime.date(2023, 4, 19)
+    assert sum(award.issued_on.year <= 2023 for award in awards_in_order) == 400
+
+
+def test_numbers_run_without_gaps_within_each_year_in_date_order(awards_in_order):
+    by_year: dict[int, list[int]] = {}
+    for award in awards_in_order:
+        year, sequence = award.number.split("-")[1:]
+        assert int(year) == award.issued_on.year
+        by_year.setdefault(int(year), []).append(int(sequence))
+
+    for sequences in by_year.values():
+        assert sequences == list(range(1, len(sequences) + 1))
+
+
+def test_top_counts_and_a_believable_spread(awards_in_order):
+    at_award = {award.municipality.ars: award.procedure_count for award in awards_in_order}
+    counts = sorted(at_award.values())
+
+    assert at_award[demo.ERLANGEN] == 339 == counts[-1]
+    assert at_award[demo.NUERNBERG] == 290
+    assert at_award[demo.LANDKREIS_REGENSBURG] == 242
+    assert at_award[demo.MUENCHEN] == 236
+    ordinary = [a.procedure_count for a in awards_in_order if a.municipality.kind != Kind.BEZIRK]
+    assert min(ordinary) >= 50
+    assert sum(50 <= count <= 340 for count in ordinary) == len(ordinary)
+
+
+def test_live_counts_follow_the_counting_rule_and_some_kommunen_are_just_below(demo_data, db):
+    live = {m.ars: m for m in Municipality.objects.with_progress().filter(procedure_count__gt=0)}
+    holders = set(Award.objects.values_list("municipality__ars", flat=True))
+    near = [m for ars, m in live.items() if ars not in holders and 40 <= m.procedure_count < 50]
+
+    assert live[demo.ERLANGEN].procedure_count == 339
+    assert len(near) == demo.NEAR_THRESHOLD
+    at_risk = [ars for ars in holders if live[ars].procedure_count < live[ars].threshold]
+    assert len(at_risk) == demo.AT_RISK
+
+
+def test_procedures_mix_kommunal_and_zentral_on_example_hosts(demo_data, db):
+    scopes = Counter(ProcedureLink.objects.values_list("scope", flat=True))
+    hosts = {
+        url.split("/")[2] for url in ProcedureLink.objects.values_list("url", flat=True)[:5000]
+    }
+
+    assert scopes["kommunal"] > 0.3 * sum(scopes.values())
+    assert scopes["zentral"] > 0.2 * sum(scopes.values())
+    assert all(host.endswith(".example") for host in hosts)
+    assert ProcedureLink.services.through.objects.count() > ProcedureLink.objects.count()
+
+
+def test_demo_logins_reviewer_and_one_clerk_per_kommune(demo_data, db):
+    reviewer = authenticate(username="pruefer", password=demo.DEMO_PASSWORD)
+    clerk = authenticate(username="nuernberg", password=demo.DEMO_PASSWORD)
+
+    assert reviewer is not None and reviewer.is_staff and not reviewer.is_superuser
+    assert clerk is not None and not clerk.is_staff
+    assert clerk.membership.municipality.ars == demo.NUERNBERG
+    demo_kommunen = Municipality.objects.filter(procedure_links__isnull=False).distinct().count()
+    assert Membership.objects.count() == demo_kommunen
+    assert authenticate(username="vg-iphofen", password=demo.DEMO_PASSWORD) is not None
+
+
+def test_seed_demo_refuses_a_database_with_awards_and_if_empty_skips(demo_data, db):
+    with override_settings(DEBUG=True), pytest.raises(CommandError, match="Auszeichnungen"):
+        call_command("seed_demo")
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", "--if-empty", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    assert Award.objects.count() == 450
