@@ -38,7 +38,7 @@ class Award(models.Model):
         max_length=12,
         unique=True,
         validators=[RegexValidator(AWARD_NUMBER_PATTERN.pattern)],
-        help_text=_("DA-<Jahr>-<vierstellige laufende Nummer>, z. B. DA-2021-0001"),
+        help_text=_("DA-Jahr-laufende Nummer (vierstellig), z. B. DA-2021-0001"),
     )
     municipality = models.ForeignKey(
         Municipality, verbose_name=_("Kommune"), on_delete=models.PROTECT, related_name="awards"
