@@ -1,0 +1,155 @@
+"""Import linked online procedures of many Kommunen from a CSV or JSON file (DESIGN section 6)."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from municipalities.procedures import (
+    ImportPlan,
+    Issue,
+    PlannedProcedure,
+    ProcedureImportError,
+    apply_plan,
+    field_label,
+    plan_import,
+)
+
+# A report that lists 150,000 bad rows helps nobody; the first ones show what is wrong.
+SHOWN_LINES = 50
+
+
+def number(value: int) -> str:
+    """Format a count with the locale's thousands separator ("150.000")."""
+    return number_format(value, force_grouping=True)
+
+
+class Command(BaseCommand):
+    help = _(
+        "Importiert verlinkte Online-Verfahren aus einer CSV- oder JSON-Datei "
+        "(Spalten ars, titel, url, zustaendigkeit, leika_schluessel, ozg_id, aktiv). "
+        "Enthält die Datei einen Fehler, wird nichts gespeichert."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help=_("CSV- oder JSON-Datei mit den Verfahren"))
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=_("Nur prüfen und anzeigen, was sich ändern würde; nichts speichern."),
+        )
+
+    def handle(self, *args: Any, file: str, dry_run: bool, verbosity: int, **options: Any) -> None:
+        data = self.read(Path(file))
+        plan = plan_import(data, filename=file, progress=self.progress if verbosity else None)
+
+        if verbosity:
+            for line in self.limited(plan.warnings, _("weitere Hinweise")):
+                self.stdout.write(self.style.WARNING(_("Hinweis: %(issue)s") % {"issue": line}))
+        if plan.errors:
+            raise CommandError(self.error_report(plan))
+
+        if dry_run:
+            if verbosity:
+                self.describe(plan, everything=verbosity >= 2)
+                self.stdout.write(
+                    _("Probelauf, nichts gespeichert: %(summary)s")
+                    % {"summary": self.summary(plan)}
+                )
+            return
+        if verbosity >= 2:
+            self.describe(plan, everything=True)
+        if plan.new or plan.changed:
+            if verbosity:
+                self.stdout.write(_("Speichere …"))
+                self.stdout.flush()
+            try:
+                apply_plan(plan)
+            except ProcedureImportError as exc:
+                raise CommandError(str(exc)) from exc
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(self.summary(plan)))
+
+    def summary(self, plan: ImportPlan) -> str:
+        """Return "1.200 neu, 3 geändert, 0 unverändert (1.203 Zeilen, 20 Kommunen)"."""
+        municipalities = len({procedure.municipality_id for procedure in plan.procedures})
+        counts = _("%(new)s neu, %(changed)s geändert, %(unchanged)s unverändert") % {
+            "new": number(len(plan.new)),
+            "changed": number(len(plan.changed)),
+            "unchanged": number(len(plan.unchanged)),
+        }
+        rows = ngettext("%(count)s Zeile", "%(count)s Zeilen", plan.rows) % {
+            "count": number(plan.rows)
+        }
+        kommunen = ngettext("%(count)s Kommune", "%(count)s Kommunen", municipalities) % {
+            "count": number(municipalities)
+        }
+        return f"{counts} ({rows}, {kommunen})"
+
+    def read(self, path: Path) -> bytes:
+        """Return the file's bytes or fail with a German message."""
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise CommandError(_("Die Datei %(path)s gibt es nicht.") % {"path": path}) from None
+        except IsADirectoryError:
+            raise CommandError(
+                _("%(path)s ist ein Verzeichnis, keine Datei.") % {"path": path}
+            ) from None
+        except OSError as exc:
+            raise CommandError(
+                _("Die Datei %(path)s kann nicht gelesen werden: %(reason)s")
+                % {"path": path, "reason": exc.strerror or exc}
+            ) from None
+
+    def progress(self, done: int, total: int) -> None:
+        self.stdout.write(
+            _("… %(done)s von %(total)s Zeilen geprüft")
+            % {"done": number(done), "total": number(total)}
+        )
+        self.stdout.flush()
+
+    def limited(self, issues: list[Issue], more: str) -> list[str]:
+        """Return the first issues as lines, and one line that counts the rest."""
+        lines = [str(issue) for issue in issues[:SHOWN_LINES]]
+        if len(issues) > SHOWN_LINES:
+            lines.append(
+                _("… und %(count)s %(more)s")
+                % {"count": number(len(issues) - SHOWN_LINES), "more": more}
+            )
+        return lines
+
+    def error_report(self, plan: ImportPlan) -> str:
+        if plan.error_lines:
+            head = ngettext(
+                "%(errors)s Fehler in %(lines)s Zeile; es wurde nichts gespeichert.",
+                "%(errors)s Fehler in %(lines)s Zeilen; es wurde nichts gespeichert.",
+                plan.error_lines,
+            ) % {"errors": number(len(plan.errors)), "lines": number(plan.error_lines)}
+        else:
+            head = _("Die Datei kann nicht importiert werden; es wurde nichts gespeichert.")
+        return "\n".join([head, *self.limited(plan.errors, _("weitere Fehler"))])
+
+    def describe(self, plan: ImportPlan, *, everything: bool) -> None:
+        """Print the new and changed procedures (the first ones unless `everything`)."""
+        for heading, procedures in ((_("Neu"), plan.new), (_("Geändert"), plan.changed)):
+            if not procedures:
+                continue
+            self.stdout.write(f"{heading}:")
+            shown = procedures if everything else procedures[:SHOWN_LINES]
+            for procedure in shown:
+                self.stdout.write(f"  {self.describe_one(procedure)}")
+            if len(shown) < len(procedures):
+                self.stdout.write(
+                    "  "
+                    + _("… und %(count)s weitere") % {"count": number(len(procedures) - len(shown))}
+                )
+
+    def describe_one(self, procedure: PlannedProcedure) -> str:
+        text = f"{procedure.label}: {procedure.ars} {procedure.title} <{procedure.url}>"
+        if procedure.changes:
+            text += " – " + ", ".join(field_label(name) for name in procedure.changes)
+        return text
