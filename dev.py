@@ -99,6 +99,7 @@ def start() -> None:
     manage(env, "migrate", "--no-input")
     manage(env, "import_municipalities")
     manage(env, "import_services")
+    manage(env, "setup_roles")
     manage(env, "seed_demo", "--if-empty")
     manage(env, "runserver", "127.0.0.1:8000")
 

@@ -185,12 +185,50 @@ TASKS = {
     }
 }
 
-LOGIN_URL = "admin:login"
+# Where new applications are announced, besides the reviewers' own addresses.
+MINISTRY_NOTIFY_EMAILS = env.list("MINISTRY_NOTIFY_EMAILS", default=[])
+
+# The link check of submitted applications. It never contacts private, loopback or link-local
+# addresses unless LINKCHECK_ALLOW_PRIVATE is set (the test suite's local server).
+LINKCHECK_TIMEOUT = env.float("LINKCHECK_TIMEOUT", default=10.0)
+LINKCHECK_MAX_REDIRECTS = env.int("LINKCHECK_MAX_REDIRECTS", default=5)
+LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
+
+# --- accounts ---
+# Login, invitations and password reset live under /konto/; after login each user lands where
+# their role works (municipalities.accounts.home_url_for), LOGIN_REDIRECT_URL is the fallback.
+LOGIN_URL = "account:login"
+LOGIN_REDIRECT_URL = "/"
+# Invitation and password-reset links (Django's token generator) expire after three days.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
+# django-axes throttles failed logins, the admin's included: 5 failures for one username from
+# one address lock that pair for 15 minutes. Its backend (AxesStandaloneBackend, which ours
+# extends) must come first, its middleware last.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "municipalities.accounts.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours, i.e. 15 minutes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "municipalities.accounts.lockout_response"
+AXES_VERBOSE = False  # failures are still logged; no banner on every manage.py command
+# Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "municipalities.accounts.client_ip"
+# --- end accounts ---
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # One line per task state is noise in commands and the development server.
+        "django.tasks": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }

@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from awards.models import Application
 from municipalities.admin import external_link
 from municipalities.models import Kind, Municipality, ProcedureLink, Service, Threshold
 from tests.factories import (
@@ -42,11 +43,34 @@ def make_task_result() -> None:
     )
 
 
+def make_membership() -> None:
+    from django.contrib.auth import get_user_model
+
+    from municipalities.models import Membership
+
+    user = get_user_model().objects.create_user(username="sachbearbeiter@kommune.example")
+    Membership.objects.create(user=user, municipality=MunicipalityFactory())
+
+
+def make_login_failure(model_name: str) -> None:
+    from django.apps import apps
+
+    model = apps.get_model("axes", model_name)
+    fields = {"user_agent": "Firefox", "ip_address": "192.0.2.1", "username": "anna"}
+    if model_name == "AccessAttempt":
+        fields.update(get_data="", post_data="", failures_since_start=1)
+    model.objects.create(**fields, http_accept="text/html", path_info="/konto/anmelden/")
+
+
 # One way to make an object of each model that needs one beyond `sample_objects`; a model
 # registered in the admin without a sample here fails test_change_form_renders_for_superuser.
 EXTRA_SAMPLES = {
     "auth.Group": lambda: Group.objects.create(name="Prüfer"),
     "django_tasks_database.DBTaskResult": make_task_result,
+    "municipalities.Membership": make_membership,
+    "awards.Application": lambda: Application.objects.create(municipality=MunicipalityFactory()),
+    "axes.AccessAttempt": lambda: make_login_failure("AccessAttempt"),
+    "axes.AccessFailureLog": lambda: make_login_failure("AccessFailureLog"),
 }
 
 
