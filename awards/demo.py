@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import transaction
 
+from municipalities.accounts import REVIEWER_GROUP, setup_roles
 from municipalities.models import Kind, Membership, Municipality, ProcedureLink, Scope, Service
 
 from .models import Award, format_award_number
 
 DEMO_PASSWORD = "Digitales-Amt-2021"  # noqa: S105 - documented demo login, refused outside DEBUG
 REVIEWER_USERNAME = "pruefer"
-REVIEWER_GROUP = "Prüfung"
 
 NUERNBERG = "095640000000"
 ERLANGEN = "095620000000"
@@ -73,6 +73,8 @@ LATER_BEZIRKE = 3
 NEAR_THRESHOLD = 25  # Kommunen with 40-49 procedures: almost there
 STARTED = 150  # Kommunen that have begun linking (5-39 procedures)
 AT_RISK = 2  # holders whose live count has since fallen below the threshold
+READY = 6  # Kommunen with enough procedures that have not been awarded yet
+QUEUED = 3  # of those, how many have submitted their application (the first one is in review)
 
 
 @dataclass
@@ -81,6 +83,8 @@ class DemoPlan:
 
     awards: list[tuple[Municipality, datetime.date, int]] = field(default_factory=list)
     live_counts: dict[int, int] = field(default_factory=dict)
+    ready: list[Municipality] = field(default_factory=list)
+    usernames: dict[int, str] = field(default_factory=dict)
 
 
 def slugify_ascii(name: str) -> str:
@@ -153,6 +157,9 @@ def plan_demo(rng: random.Random) -> DemoPlan:
         plan.live_counts[municipality.pk] = rng.randint(40, 49)
     for municipality in candidates[NEAR_THRESHOLD : NEAR_THRESHOLD + STARTED]:
         plan.live_counts[municipality.pk] = rng.randint(5, 39)
+    plan.ready = candidates[NEAR_THRESHOLD + STARTED : NEAR_THRESHOLD + STARTED + READY]
+    for municipality in plan.ready:
+        plan.live_counts[municipality.pk] = rng.randint(52, 75)
     return plan
 
 
@@ -219,19 +226,29 @@ def seed(*, seed_value: int = 2021) -> DemoPlan:
         )
     Award.objects.bulk_create(awards)
     create_logins(plan)
+    queue_applications(plan)
     return plan
+
+
+def queue_applications(plan: DemoPlan) -> None:
+    """Put a few applications into the reviewers' queue, through the real workflow."""
+    from . import services
+
+    User = get_user_model()
+    reviewer = User.objects.get(username=REVIEWER_USERNAME)
+    for index, municipality in enumerate(plan.ready[:QUEUED]):
+        clerk = User.objects.get(username=plan.usernames[municipality.pk])
+        application = services.create_application(municipality=municipality, by=clerk)
+        services.submit_application(application=application, by=clerk)
+        if index == 0:
+            services.start_review(application=application, reviewer=reviewer)
 
 
 def create_logins(plan: DemoPlan) -> None:
     """Create the reviewer and one clerk per demo Kommune, all with the demo password."""
     User = get_user_model()
     password = make_password(DEMO_PASSWORD)  # hash once: 600 clerks share it
-    group, _ = Group.objects.get_or_create(name=REVIEWER_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["municipalities", "awards"], codename__startswith="view_"
-        )
-    )
+    setup_roles()
     reviewer = User.objects.create(
         username=REVIEWER_USERNAME,
         email="pruefer@stmd.bayern.example",
@@ -240,7 +257,7 @@ def create_logins(plan: DemoPlan) -> None:
         is_staff=True,
         password=password,
     )
-    reviewer.groups.add(group)
+    reviewer.groups.add(Group.objects.get(name=REVIEWER_GROUP))
 
     municipalities = Municipality.objects.in_bulk(list(plan.live_counts))
     used: set[str] = set()
@@ -252,6 +269,7 @@ def create_logins(plan: DemoPlan) -> None:
         if username in used:
             username = f"{username}-{municipality.ars}"
         used.add(username)
+        plan.usernames[municipality.pk] = username
         user = User(username=username, email=f"{username}@kommune.example", password=password)
         users.append(user)
         memberships.append((user, municipality))

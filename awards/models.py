@@ -2,12 +2,13 @@
 
 import re
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from municipalities.models import Municipality
+from municipalities.models import LinkCheckResult, Municipality, Scope
 
 AWARD_NUMBER_PATTERN = re.compile(r"^DA-(\d{4})-(\d{4})$")
 
@@ -29,6 +30,13 @@ class AwardQuerySet(models.QuerySet):
         used = [int(number[-4:]) for number in numbers]
         return format_award_number(year, max(used, default=0) + 1)
 
+    def holders_at_risk(self) -> "AwardQuerySet":
+        """Valid awards whose Kommune's live count fell below its threshold (one query)."""
+        at_risk = Municipality.objects.with_progress().filter(
+            procedure_count__lt=models.F("threshold")
+        )
+        return self.valid().filter(municipality__in=at_risk.values("pk"))
+
 
 class Award(models.Model):
     """The title "Digitales Amt" held by one Kommune, with its public number."""
@@ -45,8 +53,24 @@ class Award(models.Model):
     )
     issued_on = models.DateField(_("verliehen am"))
     procedure_count = models.PositiveIntegerField(_("Online-Verfahren bei Verleihung"))
+    application = models.OneToOneField(
+        "Application",
+        verbose_name=_("Antrag"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="award",
+    )
     revoked_at = models.DateTimeField(_("widerrufen am"), null=True, blank=True)
     revocation_reason = models.TextField(_("Grund des Widerrufs"), blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("widerrufen von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
 
     objects = AwardQuerySet.as_manager()
@@ -73,3 +97,237 @@ class Award(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Entwurf")
+    SUBMITTED = "submitted", _("eingereicht")
+    IN_REVIEW = "in_review", _("in Prüfung")
+    CHANGES_REQUESTED = "changes_requested", _("Nachbesserung erbeten")
+    APPROVED = "approved", _("bewilligt")
+    REJECTED = "rejected", _("abgelehnt")
+    WITHDRAWN = "withdrawn", _("zurückgezogen")
+
+
+OPEN_STATUSES = [Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.CHANGES_REQUESTED]
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def open(self) -> "ApplicationQuerySet":
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def awaiting_review(self) -> "ApplicationQuerySet":
+        return self.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW])
+
+
+class Application(models.Model):
+    """A Kommune's application for the title; its status changes only through the services."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    status = models.CharField(
+        _("Status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("angelegt von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("zuletzt eingereicht am"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("entschieden am"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Prüferin/Prüfer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Antrag")
+        verbose_name_plural = _("Anträge")
+        ordering = ["submitted_at", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="application_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["municipality"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="application_one_open_per_municipality",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Antrag %(kommune)s") % {"kommune": self.municipality.title}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def can_be_edited_by_kommune(self) -> bool:
+        return self.status in (Status.DRAFT, Status.CHANGES_REQUESTED)
+
+    def latest_submission(self) -> "Submission | None":
+        return self.submissions.order_by("-number").first()
+
+
+class ApplicationEvent(models.Model):
+    """One step in an application's history: who moved it from where to where, and why."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("Antrag"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("durch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    from_status = models.CharField(_("von"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("nach"), max_length=20, choices=Status.choices)
+    comment = models.TextField(_("Kommentar"), blank=True)
+    created_at = models.DateTimeField(_("am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Verlaufseintrag")
+        verbose_name_plural = _("Verlauf")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class Submission(models.Model):
+    """The evidence frozen when an application was (re)submitted; it never changes afterwards."""
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("Antrag"),
+        on_delete=models.CASCADE,
+        related_name="submissions",
+    )
+    number = models.PositiveSmallIntegerField(_("Einreichung Nr."))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("eingereicht von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("eingereicht am"), auto_now_add=True)
+    procedure_count = models.PositiveIntegerField(_("gezählte Online-Verfahren"))
+    threshold = models.PositiveSmallIntegerField(_("Schwellenwert"))
+    comment = models.TextField(_("Anmerkung der Kommune"), blank=True)
+
+    class Meta:
+        verbose_name = _("Einreichung")
+        verbose_name_plural = _("Einreichungen")
+        ordering = ["application", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "number"], name="submission_number_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Einreichung %(number)d") % {"number": self.number}
+
+
+class EvidenceItem(models.Model):
+    """One counted procedure as it stood at submission, with the result of its link check."""
+
+    submission = models.ForeignKey(
+        Submission,
+        verbose_name=_("Einreichung"),
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
+    title = models.CharField(_("Titel"), max_length=300)
+    url = models.URLField(_("URL"), max_length=1000)
+    scope = models.CharField(_("Zuständigkeit"), max_length=10, choices=Scope.choices)
+    leika_keys = models.CharField(_("LeiKa-Schlüssel"), max_length=1000, blank=True)
+    check_result = models.CharField(
+        _("Linkprüfung"), max_length=10, choices=LinkCheckResult.choices, blank=True
+    )
+    check_status = models.PositiveSmallIntegerField(_("HTTP-Status"), null=True, blank=True)
+    check_detail = models.CharField(_("Prüfdetail"), max_length=300, blank=True)
+    checked_at = models.DateTimeField(_("geprüft am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Nachweis")
+        verbose_name_plural = _("Nachweise")
+        ordering = ["submission", "title", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "url"], name="evidence_url_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Verdict(models.TextChoices):
+    OK = "ok", _("in Ordnung")
+    NOT_ONLINE = "not_online", _("kein Online-Verfahren")
+    BROKEN = "broken", _("nicht erreichbar")
+
+
+class SpotCheck(models.Model):
+    """A reviewer's verdict on one sampled link of a submission."""
+
+    item = models.OneToOneField(
+        EvidenceItem,
+        verbose_name=_("Nachweis"),
+        on_delete=models.CASCADE,
+        related_name="spot_check",
+    )
+    verdict = models.CharField(_("Bewertung"), max_length=12, choices=Verdict.choices, blank=True)
+    note = models.TextField(_("Notiz"), blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Prüferin/Prüfer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    drawn_at = models.DateTimeField(_("gezogen am"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("bewertet am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Stichprobe")
+        verbose_name_plural = _("Stichproben")
+        ordering = ["drawn_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verdict__in=[*Verdict.values, ""]), name="spot_check_verdict_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.get_verdict_display() or '–'}"
+
+
+class AwardSequence(models.Model):
+    """The last number issued in a year; its row is locked while an award is numbered."""
+
+    year = models.PositiveSmallIntegerField(_("Jahr"), primary_key=True)
+    last = models.PositiveSmallIntegerField(_("zuletzt vergeben"), default=0)
+
+    class Meta:
+        verbose_name = _("Nummernkreis")
+        verbose_name_plural = _("Nummernkreise")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

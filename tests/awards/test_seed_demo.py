@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from awards import demo
-from awards.models import Award
+from awards.models import Application, Award
 from municipalities.models import Kind, Membership, Municipality, ProcedureLink, Service
 
 
@@ -19,6 +19,7 @@ def demo_data(django_db_setup, django_db_blocker):
             call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         yield
         Award.objects.all().delete()
+        Application.objects.all().delete()
         get_user_model().objects.all().delete()
         ProcedureLink.objects.all().delete()
         Municipality.objects.update(

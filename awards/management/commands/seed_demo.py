@@ -67,3 +67,11 @@ class Command(BaseCommand):
             _("Anmeldung: %(reviewer)s (Prüfung) oder z. B. nuernberg, Passwort %(password)s")
             % {"reviewer": demo.REVIEWER_USERNAME, "password": demo.DEMO_PASSWORD}
         )
+        queued = {m.pk for m in plan.ready[: demo.QUEUED]}
+        self.stdout.write(
+            _("Antrag eingereicht: %(names)s; bereit zum Antrag: %(ready)s")
+            % {
+                "names": ", ".join(plan.usernames[m.pk] for m in plan.ready if m.pk in queued),
+                "ready": ", ".join(plan.usernames[m.pk] for m in plan.ready if m.pk not in queued),
+            }
+        )

@@ -1,0 +1,319 @@
+"""The application workflow: every transition checks the state, records history and sends mail.
+
+Each function takes the application's row with `select_for_update()` inside a transaction, so
+a double click or two reviewers at the same moment cannot move it twice or issue two awards.
+"""
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from municipalities.models import Municipality, ProcedureLink
+
+from . import notifications
+from .models import (
+    OPEN_STATUSES,
+    Application,
+    ApplicationEvent,
+    Award,
+    AwardSequence,
+    EvidenceItem,
+    Status,
+    Submission,
+    format_award_number,
+)
+
+
+class TransitionError(Exception):
+    """A workflow step that is not allowed now; the message says why, for the user."""
+
+
+def _locked(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("municipality")
+        .get(pk=application.pk)
+    )
+
+
+def _move(
+    application: Application,
+    *,
+    to: str,
+    actor: AbstractBaseUser | None,
+    comment: str = "",
+    allowed_from: tuple[str, ...],
+    refusal: str,
+) -> ApplicationEvent:
+    if application.status not in allowed_from:
+        raise TransitionError(
+            refusal
+            % {
+                "status": Status(application.status).label,
+                "kommune": application.municipality.title,
+            }
+        )
+    event = ApplicationEvent.objects.create(
+        application=application,
+        actor=actor,
+        from_status=application.status,
+        to_status=to,
+        comment=comment,
+    )
+    application.status = to
+    return event
+
+
+def missing_procedures(municipality: Municipality) -> tuple[int, int, int]:
+    """Return (count, threshold, missing) by the counting rule."""
+    row = Municipality.objects.with_progress().get(pk=municipality.pk)
+    return row.procedure_count, row.threshold, max(row.threshold - row.procedure_count, 0)
+
+
+def create_application(*, municipality: Municipality, by: AbstractBaseUser) -> Application:
+    """Open a draft application; one open application per Kommune, none for a holder."""
+    with transaction.atomic():
+        Municipality.objects.select_for_update().get(pk=municipality.pk)
+        if Award.objects.valid().filter(municipality=municipality).exists():
+            raise TransitionError(_("Ihre Kommune trägt das Prädikat bereits."))
+        if Application.objects.open().filter(municipality=municipality).exists():
+            raise TransitionError(_("Für Ihre Kommune gibt es schon einen offenen Antrag."))
+        try:
+            with transaction.atomic():
+                application = Application.objects.create(municipality=municipality, created_by=by)
+        except IntegrityError as error:
+            raise TransitionError(
+                _("Für Ihre Kommune gibt es schon einen offenen Antrag.")
+            ) from error
+        ApplicationEvent.objects.create(
+            application=application, actor=by, from_status="", to_status=Status.DRAFT
+        )
+    return application
+
+
+def submit_application(
+    *, application: Application, by: AbstractBaseUser, comment: str = ""
+) -> Submission:
+    """Submit (or resubmit after a request for changes) and freeze the evidence."""
+    with transaction.atomic():
+        application = _locked(application)
+        municipality = application.municipality
+        count, threshold, missing = missing_procedures(municipality)
+        if application.status in (Status.DRAFT, Status.CHANGES_REQUESTED) and missing:
+            raise TransitionError(
+                ngettext(
+                    "Es fehlt noch %(missing)d Online-Verfahren: gezählt sind %(count)d, "
+                    "nötig sind %(threshold)d.",
+                    "Es fehlen noch %(missing)d Online-Verfahren: gezählt sind %(count)d, "
+                    "nötig sind %(threshold)d.",
+                    missing,
+                )
+                % {"missing": missing, "count": count, "threshold": threshold}
+            )
+        _move(
+            application,
+            to=Status.SUBMITTED,
+            actor=by,
+            comment=comment,
+            allowed_from=(Status.DRAFT, Status.CHANGES_REQUESTED),
+            refusal=_("Ein Antrag im Status „%(status)s“ kann nicht eingereicht werden."),
+        )
+        number = (application.submissions.aggregate(n=Max("number"))["n"] or 0) + 1
+        submission = Submission.objects.create(
+            application=application,
+            number=number,
+            submitted_by=by,
+            procedure_count=count,
+            threshold=threshold,
+            comment=comment,
+        )
+        freeze_evidence(submission)
+        application.submitted_at = submission.submitted_at
+        application.save(update_fields=["status", "submitted_at"])
+        transaction.on_commit(lambda: notifications.application_submitted(application, submission))
+        transaction.on_commit(lambda: enqueue_link_check(submission))
+    return submission
+
+
+def freeze_evidence(submission: Submission) -> None:
+    """Copy the counted procedures (one per URL) with their LeiKa keys into the submission."""
+    links = (
+        ProcedureLink.objects.active()
+        .filter(municipality=submission.application.municipality)
+        .prefetch_related("services")
+        .order_by("url", "pk")
+    )
+    items: dict[str, EvidenceItem] = {}
+    for link in links:
+        keys = sorted(service.leika_key for service in link.services.all())
+        if link.url in items:  # the counting rule: one URL is one procedure
+            continue
+        items[link.url] = EvidenceItem(
+            submission=submission,
+            title=link.title,
+            url=link.url,
+            scope=link.scope,
+            leika_keys="|".join(keys),
+        )
+    EvidenceItem.objects.bulk_create(items.values(), batch_size=1000)
+
+
+def enqueue_link_check(submission: Submission) -> None:
+    from .tasks import check_submission_links
+
+    check_submission_links.enqueue(submission.pk)
+
+
+def withdraw_application(
+    *, application: Application, by: AbstractBaseUser, comment: str = ""
+) -> Application:
+    with transaction.atomic():
+        application = _locked(application)
+        _move(
+            application,
+            to=Status.WITHDRAWN,
+            actor=by,
+            comment=comment,
+            allowed_from=(Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED),
+            refusal=_("Ein Antrag im Status „%(status)s“ kann nicht zurückgezogen werden."),
+        )
+        application.decided_at = timezone.now()
+        application.save(update_fields=["status", "decided_at"])
+    return application
+
+
+def start_review(*, application: Application, reviewer: AbstractBaseUser) -> Application:
+    with transaction.atomic():
+        application = _locked(application)
+        _move(
+            application,
+            to=Status.IN_REVIEW,
+            actor=reviewer,
+            allowed_from=(Status.SUBMITTED,),
+            refusal=_(
+                "Die Prüfung kann nur bei einem eingereichten Antrag beginnen "
+                "(jetzt: „%(status)s“)."
+            ),
+        )
+        application.reviewer = reviewer
+        application.save(update_fields=["status", "reviewer"])
+    return application
+
+
+REVIEWABLE = (Status.SUBMITTED, Status.IN_REVIEW)
+
+
+def request_changes(
+    *, application: Application, reviewer: AbstractBaseUser, message: str
+) -> Application:
+    if not message.strip():
+        raise TransitionError(_("Bitte schreiben Sie, was die Kommune nachbessern soll."))
+    with transaction.atomic():
+        application = _locked(application)
+        event = _move(
+            application,
+            to=Status.CHANGES_REQUESTED,
+            actor=reviewer,
+            comment=message.strip(),
+            allowed_from=REVIEWABLE,
+            refusal=_(
+                "Nachbesserung kann nur während der Prüfung erbeten werden (jetzt: „%(status)s“)."
+            ),
+        )
+        application.reviewer = reviewer
+        application.save(update_fields=["status", "reviewer"])
+        transaction.on_commit(lambda: notifications.changes_requested(application, event))
+    return application
+
+
+def reject_application(
+    *, application: Application, reviewer: AbstractBaseUser, reason: str
+) -> Application:
+    if not reason.strip():
+        raise TransitionError(_("Bitte geben Sie den Grund der Ablehnung an."))
+    with transaction.atomic():
+        application = _locked(application)
+        event = _move(
+            application,
+            to=Status.REJECTED,
+            actor=reviewer,
+            comment=reason.strip(),
+            allowed_from=REVIEWABLE,
+            refusal=_("Nur ein Antrag in Prüfung kann abgelehnt werden (jetzt: „%(status)s“)."),
+        )
+        application.reviewer = reviewer
+        application.decided_at = timezone.now()
+        application.save(update_fields=["status", "reviewer", "decided_at"])
+        transaction.on_commit(lambda: notifications.application_rejected(application, event))
+    return application
+
+
+def approve_application(
+    *, application: Application, reviewer: AbstractBaseUser, comment: str = ""
+) -> Award:
+    """Approve and issue the award with the next free number of the year: exactly once."""
+    with transaction.atomic():
+        application = _locked(application)
+        _move(
+            application,
+            to=Status.APPROVED,
+            actor=reviewer,
+            comment=comment,
+            allowed_from=REVIEWABLE,
+            refusal=_("Nur ein Antrag in Prüfung kann bewilligt werden (jetzt: „%(status)s“)."),
+        )
+        submission = application.latest_submission()
+        today = timezone.localdate()
+        award = Award.objects.create(
+            number=_next_award_number(today),
+            municipality=application.municipality,
+            issued_on=today,
+            procedure_count=submission.procedure_count,
+            application=application,
+        )
+        application.reviewer = reviewer
+        application.decided_at = timezone.now()
+        application.save(update_fields=["status", "reviewer", "decided_at"])
+        transaction.on_commit(lambda: notifications.application_approved(application, award))
+    return award
+
+
+def _next_award_number(day: datetime.date) -> str:
+    """Take the year's counter row under lock and count on; the row serialises approvals."""
+    year = day.year
+    try:
+        with transaction.atomic():
+            issued = Award.objects.of_year(year).values_list("number", flat=True)
+            last = max((int(number[-4:]) for number in issued), default=0)
+            AwardSequence.objects.get_or_create(year=year, defaults={"last": last})
+    except IntegrityError:
+        pass  # another approval created the row first; lock it below
+    sequence = AwardSequence.objects.select_for_update().get(year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return format_award_number(year, sequence.last)
+
+
+def revoke_award(*, award: Award, by: AbstractBaseUser, reason: str) -> Award:
+    """Revoke an award: it leaves the public list and its verification answers 410."""
+    if not reason.strip():
+        raise TransitionError(_("Bitte geben Sie den Grund des Widerrufs an."))
+    with transaction.atomic():
+        award = Award.objects.select_for_update().select_related("municipality").get(pk=award.pk)
+        if award.is_revoked:
+            raise TransitionError(_("Diese Auszeichnung ist bereits widerrufen."))
+        award.revoked_at = timezone.now()
+        award.revoked_by = by
+        award.revocation_reason = reason.strip()
+        award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        transaction.on_commit(lambda: notifications.award_revoked(award))
+    return award
+
+
+def open_application_for(municipality: Municipality) -> Application | None:
+    return Application.objects.filter(municipality=municipality, status__in=OPEN_STATUSES).first()
