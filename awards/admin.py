@@ -1,15 +1,66 @@
-"""The ministry's admin for awards."""
+"""The ministry's admin for awards and the review of applications.
 
-from django.contrib import admin
-from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+Status is never edited here: every decision is a POST to a view of its own that calls the
+matching function in `awards.services`, which checks the state, writes the history and sends mail.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, Model, Q, QuerySet, Value, When
+from django.forms import Form
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Award
+from municipalities.admin import RegierungsbezirkFilter, external_link, procedure_links_url
+from municipalities.models import Kind, Municipality
+
+from . import services
+from .forms import DrawSampleForm, RejectForm, RequestChangesForm, RevocationForm, VerdictForm
+from .models import Application, Award, SpotCheck, Status
+from .review import (
+    compare_evidence,
+    draw_spot_checks,
+    record_verdict,
+    with_latest_submission,
+    with_live_progress,
+)
+from .services import REVIEWABLE, TransitionError
 
 # Set once on issue and printed on the plaque: changing them would falsify a public record.
 ISSUED_FIELDS = ("number", "municipality", "issued_on", "procedure_count", "created_at")
+# Written only by services.revoke_award, which also tells the Kommune.
+REVOCATION_FIELDS = ("revoked_at", "revoked_by", "revocation_reason")
+
+
+def has_model_permission(request: HttpRequest, model: type[Model], action: str) -> bool:
+    opts = model._meta
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+def post_only(request: HttpRequest) -> HttpResponse | None:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return None
+
+
+def first_error(form: Form) -> str:
+    return next(str(error) for errors in form.errors.values() for error in errors)
 
 
 class AwardYearFilter(admin.SimpleListFilter):
@@ -44,26 +95,76 @@ class RevokedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AtRiskFilter(admin.SimpleListFilter):
+    """Valid awards whose Kommune's live count fell below its threshold (see revalidate_awards)."""
+
+    title = _("gefährdet (unter Schwellenwert)")
+    parameter_name = "at_risk"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("1", gettext("ja")), ("0", gettext("nein"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        at_risk = Award.objects.holders_at_risk().values("pk")
+        if self.value() == "1":
+            return queryset.filter(pk__in=at_risk)
+        if self.value() == "0":
+            return queryset.valid().exclude(pk__in=at_risk)
+        return queryset
+
+
 @admin.register(Award)
 class AwardAdmin(admin.ModelAdmin):
-    list_display = ("number", "municipality", "issued_on", "procedure_count", "revoked")
-    list_filter = (AwardYearFilter, RevokedFilter)
+    list_display = (
+        "number",
+        "municipality",
+        "issued_on",
+        "procedure_count",
+        "live_progress",
+        "at_risk",
+        "revoked",
+    )
+    list_filter = (AwardYearFilter, RevokedFilter, AtRiskFilter)
     search_fields = ("number", "municipality__name", "^municipality__ars")
     search_help_text = _("Nummer, Name oder Regionalschlüssel der Kommune")
     list_select_related = ("municipality",)
     autocomplete_fields = ("municipality",)
-    fieldsets = (
-        (None, {"fields": ("number", "municipality", "issued_on", "procedure_count")}),
-        (_("Widerruf"), {"fields": ("revoked_at", "revocation_reason")}),
-        (_("Verlauf"), {"fields": ("created_at",)}),
-    )
 
     @admin.display(description=_("widerrufen"), boolean=True, ordering="revoked_at")
     def revoked(self, obj: Award) -> bool:
         return obj.is_revoked
 
+    @admin.display(description=_("Online-Verfahren jetzt"), ordering="live_count")
+    def live_progress(self, obj: Award) -> str:
+        return gettext("%(count)d von %(threshold)d") % {
+            "count": obj.live_count,
+            "threshold": obj.live_threshold,
+        }
+
+    @admin.display(description=_("gefährdet"), boolean=True)
+    def at_risk(self, obj: Award) -> bool | None:
+        # A revoked award cannot be at risk any more; "unknown" says so better than "no".
+        if obj.is_revoked:
+            return None
+        return obj.live_count < obj.live_threshold
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return with_live_progress(super().get_queryset(request))
+
+    def get_fieldsets(self, request: HttpRequest, obj: Award | None = None) -> tuple:
+        issued = (None, {"fields": ("number", "municipality", "issued_on", "procedure_count")})
+        if obj is None:
+            return (issued,)
+        return (
+            (None, {"fields": (*issued[1]["fields"], "application")}),
+            (_("Widerruf"), {"fields": REVOCATION_FIELDS}),
+            (_("Verlauf"), {"fields": ("created_at",)}),
+        )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Award | None = None) -> tuple:
-        return ISSUED_FIELDS if obj is not None else ("created_at",)
+        if obj is None:
+            return ("created_at",)
+        return (*ISSUED_FIELDS, "application", *REVOCATION_FIELDS)
 
     def view_on_site(self, obj: Award) -> str:
         # The verification path is printed on the plaque and never changes.
@@ -76,3 +177,463 @@ class AwardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # A number once issued stays on record; a wrong award is revoked, not deleted.
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:object_id>/widerrufen/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="{}_{}_revoke".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        award = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            # Every field of an issued award is read-only: nothing to save.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        if award is not None and not award.is_revoked and self.has_change_permission(request):
+            extra_context["revocation_form"] = RevocationForm(auto_id="id_revocation_%s")
+            extra_context["revoke_url"] = reverse("admin:awards_award_revoke", args=[award.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def revoke_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Revoke the award with the reason given; the service refuses a second revocation."""
+        if refusal := post_only(request):
+            return refusal
+        award = get_object_or_404(Award, pk=object_id)
+        if not self.has_change_permission(request, award):
+            raise PermissionDenied
+        form = RevocationForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, first_error(form), messages.ERROR)
+        else:
+            try:
+                services.revoke_award(
+                    award=award, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except TransitionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Die Auszeichnung %(number)s ist widerrufen.")
+                    % {"number": award.number},
+                    messages.SUCCESS,
+                )
+        return HttpResponseRedirect(reverse("admin:awards_award_change", args=[award.pk]))
+
+
+class QueueStatusFilter(admin.SimpleListFilter):
+    """Each status, and the applications that wait for the ministry."""
+
+    title = _("Status")
+    parameter_name = "status"
+    AWAITING = "zu_pruefen"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [
+            (self.AWAITING, gettext("zu prüfen (eingereicht oder in Prüfung)")),
+            *Status.choices,
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == self.AWAITING:
+            return queryset.awaiting_review()
+        if value in Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class ApplicationRegierungsbezirkFilter(RegierungsbezirkFilter):
+    """The seven Bezirke; an application of a Bezirk lies in its own Regierungsbezirk."""
+
+    def filter_by_pk(self, queryset: QuerySet, pk: int) -> QuerySet:
+        return queryset.filter(Q(municipality__regierungsbezirk_id=pk) | Q(municipality_id=pk))
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    """The review queue and the application page; decisions go through the services."""
+
+    list_display = (
+        "kommune",
+        "kind",
+        "regierungsbezirk",
+        "status_label",
+        "submitted_on",
+        "evidence",
+        "reviewer",
+    )
+    list_display_links = ("kommune",)
+    list_filter = (QueueStatusFilter, ApplicationRegierungsbezirkFilter, "municipality__kind")
+    search_fields = ("municipality__name", "^municipality__ars")
+    search_help_text = _("Name oder Regionalschlüssel der Kommune")
+    list_select_related = ("municipality", "municipality__regierungsbezirk", "reviewer")
+    fieldsets = (
+        (
+            _("Kommune"),
+            {"fields": ("kommune_page", "kind", "regierungsbezirk", "live_progress")},
+        ),
+        (
+            _("Antrag"),
+            {
+                "fields": (
+                    "status_label",
+                    "reviewer",
+                    "created_by",
+                    "created_at",
+                    "submitted_at",
+                    "decided_at",
+                    "award_link",
+                )
+            },
+        ),
+    )
+    # Everything on the page is read-only; only the review actions below change anything.
+    readonly_fields = flatten_fieldsets(fieldsets)
+
+    @admin.display(description=_("Kommune"), ordering="municipality__name")
+    def kommune(self, obj: Application) -> str:
+        return obj.municipality.title
+
+    @admin.display(description=_("Kommune"))
+    def kommune_page(self, obj: Application) -> SafeString:
+        municipality = obj.municipality
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("admin:municipalities_municipality_change", args=[municipality.pk]),
+            municipality.title,
+            municipality.ars,
+        )
+
+    @admin.display(description=_("Art"), ordering="municipality__kind")
+    def kind(self, obj: Application) -> str:
+        return obj.municipality.get_kind_display()
+
+    @admin.display(description=_("Regierungsbezirk"), ordering="municipality__regierungsbezirk")
+    def regierungsbezirk(self, obj: Application) -> str:
+        municipality = obj.municipality
+        if municipality.kind == Kind.BEZIRK:
+            return municipality.name
+        if municipality.regierungsbezirk is None:
+            return self.get_empty_value_display()
+        return municipality.regierungsbezirk.name
+
+    @admin.display(description=_("Online-Verfahren jetzt"))
+    def live_progress(self, obj: Application) -> SafeString:
+        progress = Municipality.objects.with_progress().get(pk=obj.municipality_id)
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            gettext("%(count)d aktiv gezählt, Schwellenwert %(threshold)d.")
+            % {"count": progress.procedure_count, "threshold": progress.threshold},
+            procedure_links_url(municipality=obj.municipality_id),
+            gettext("Liste der Online-Verfahren"),
+        )
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_label(self, obj: Application) -> str:
+        return obj.get_status_display()
+
+    @admin.display(description=_("eingereicht am"), ordering="submitted_at")
+    def submitted_on(self, obj: Application) -> str:
+        if obj.submitted_at is None:
+            return self.get_empty_value_display()
+        return date_format(timezone.localtime(obj.submitted_at), "j. F Y")
+
+    @admin.display(description=_("Verfahren / Schwellenwert"), ordering="evidence_count")
+    def evidence(self, obj: Application) -> str:
+        """Count and threshold of the latest submission."""
+        if obj.evidence_count is None:
+            return self.get_empty_value_display()
+        return f"{obj.evidence_count} / {obj.evidence_threshold}"
+
+    @admin.display(description=_("Auszeichnung"))
+    def award_link(self, obj: Application) -> SafeString | str:
+        award = Award.objects.filter(application=obj).first()
+        if award is None:
+            return self.get_empty_value_display()
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:awards_award_change", args=[award.pk]), award
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return with_latest_submission(
+            super()
+            .get_queryset(request)
+            .select_related(
+                "municipality", "municipality__regierungsbezirk", "reviewer", "created_by"
+            )
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list:
+        # The queue: what waits for the ministry first, the longest waiting at the top.
+        return [
+            Case(When(status__in=REVIEWABLE, then=Value(0)), default=Value(1)).asc(),
+            F("submitted_at").asc(nulls_last=True),
+            "created_at",
+        ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A Kommune applies in the portal; the ministry only reviews.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # The model form stays read-only for everybody, superusers too: only transitions
+        # change an application. The review actions check has_review_permission instead.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, Application, "change")
+
+    def has_draw_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, SpotCheck, "add")
+
+    def has_verdict_permission(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, SpotCheck, "change")
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        routes = [
+            ("pruefung-beginnen/", self.start_review_view, "start_review"),
+            ("bewilligen/", self.approve_view, "approve"),
+            ("nachbesserung/", self.request_changes_view, "request_changes"),
+            ("ablehnen/", self.reject_view, "reject"),
+            ("stichprobe/", self.draw_sample_view, "draw_sample"),
+            ("stichprobe/<int:check_id>/", self.verdict_view, "verdict"),
+        ]
+        return [
+            *(
+                path(
+                    f"<int:object_id>/{route}",
+                    self.admin_site.admin_view(view),
+                    name=f"{prefix}_{name}",
+                )
+                for route, view, name in routes
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        application = self.get_object(request, unquote(object_id))
+        if application is not None and self.has_view_permission(request, application):
+            extra_context = {**(extra_context or {}), **self.review_context(request, application)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def review_context(self, request: HttpRequest, application: Application) -> dict:
+        """Everything the application page shows below its fields, in a fixed number of queries."""
+        submissions = list(
+            application.submissions.select_related("submitted_by").order_by("-number")
+        )
+        latest = submissions[0] if submissions else None
+        comparison = compare_evidence(latest) if latest is not None else None
+        can_review = self.has_review_permission(request)
+        reviewable = application.status in REVIEWABLE
+        spot_checks = []
+        available = 0
+        if latest is not None:
+            checks = SpotCheck.objects.filter(item__submission=latest).select_related(
+                "item", "reviewer"
+            )
+            spot_checks = [
+                (
+                    check,
+                    external_link(check.item.url),
+                    VerdictForm(
+                        initial={"verdict": check.verdict, "note": check.note},
+                        auto_id=f"id_check{check.pk}_%s",
+                    ),
+                )
+                for check in checks
+            ]
+            available = sum(
+                1 for row in comparison.rows if row.item is not None and row.spot_check is None
+            )
+
+        def url(name: str) -> str:
+            return reverse(f"admin:awards_application_{name}", args=[application.pk])
+
+        return {
+            "review": True,
+            "events": application.events.select_related("actor"),
+            "latest_submission": latest,
+            "earlier_submissions": submissions[1:],
+            "comparison": comparison,
+            "evidence_rows": [
+                (row, external_link(row.url)) for row in (comparison.rows if comparison else [])
+            ],
+            "spot_checks": spot_checks,
+            "can_review": can_review,
+            "can_start_review": can_review and application.status == Status.SUBMITTED,
+            "can_decide": can_review and reviewable,
+            "can_draw": self.has_draw_permission(request) and reviewable and latest is not None,
+            "can_judge": self.has_verdict_permission(request) and reviewable,
+            "status_label": application.get_status_display(),
+            "draw_form": DrawSampleForm(available=available, auto_id="id_draw_%s")
+            if available
+            else None,
+            "request_changes_form": RequestChangesForm(auto_id="id_changes_%s"),
+            "reject_form": RejectForm(auto_id="id_reject_%s"),
+            "action_urls": {
+                name: url(name)
+                for name in ("start_review", "approve", "request_changes", "reject", "draw_sample")
+            },
+        }
+
+    def _application(
+        self, request: HttpRequest, object_id: int, permitted: Callable[[HttpRequest], bool]
+    ) -> Application:
+        if not permitted(request):
+            raise PermissionDenied
+        return get_object_or_404(Application.objects.select_related("municipality"), pk=object_id)
+
+    def _back(self, application: Application, anchor: str = "") -> HttpResponseRedirect:
+        url = reverse("admin:awards_application_change", args=[application.pk])
+        return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
+
+    def _transition(
+        self,
+        request: HttpRequest,
+        object_id: int,
+        step: Callable[[Application], str],
+        form_class: type[Form] | None = None,
+    ) -> HttpResponse:
+        """Run one workflow step; a refusal becomes an error message and changes nothing."""
+        if refusal := post_only(request):
+            return refusal
+        application = self._application(request, object_id, self.has_review_permission)
+        form = form_class(request.POST) if form_class is not None else None
+        if form is not None and not form.is_valid():
+            self.message_user(request, first_error(form), messages.ERROR)
+            return self._back(application, "entscheidung")
+        try:
+            success = step(application, **(form.cleaned_data if form is not None else {}))
+        except TransitionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back(application, "entscheidung")
+        self.message_user(request, success, messages.SUCCESS)
+        return self._back(application)
+
+    def start_review_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        def step(application: Application) -> str:
+            services.start_review(application=application, reviewer=request.user)
+            return gettext("Die Prüfung hat begonnen; Sie sind als Prüferin/Prüfer eingetragen.")
+
+        return self._transition(request, object_id, step)
+
+    def approve_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        def step(application: Application) -> str:
+            award = services.approve_application(application=application, reviewer=request.user)
+            return gettext(
+                "Der Antrag ist bewilligt. Nummer der Auszeichnung: %(number)s. "
+                "Die Kommune wird per E-Mail benachrichtigt."
+            ) % {"number": award.number}
+
+        return self._transition(request, object_id, step)
+
+    def request_changes_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        def step(application: Application, message: str) -> str:
+            services.request_changes(
+                application=application, reviewer=request.user, message=message
+            )
+            return gettext("Nachbesserung erbeten; die Kommune wird per E-Mail benachrichtigt.")
+
+        return self._transition(request, object_id, step, RequestChangesForm)
+
+    def reject_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        def step(application: Application, reason: str) -> str:
+            services.reject_application(
+                application=application, reviewer=request.user, reason=reason
+            )
+            return gettext("Der Antrag ist abgelehnt; die Kommune wird per E-Mail benachrichtigt.")
+
+        return self._transition(request, object_id, step, RejectForm)
+
+    def draw_sample_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Draw N random links of the latest submission that are not in the sample yet."""
+        if refusal := post_only(request):
+            return refusal
+        application = self._application(request, object_id, self.has_draw_permission)
+        latest = application.latest_submission()
+        available = (
+            latest.items.filter(spot_check__isnull=True).count() if latest is not None else 0
+        )
+        form = DrawSampleForm(request.POST, available=available)
+        if not available:
+            self.message_user(
+                request,
+                gettext("Alle Nachweise dieser Einreichung sind schon gezogen."),
+                messages.ERROR,
+            )
+        elif not form.is_valid():
+            self.message_user(request, first_error(form), messages.ERROR)
+        else:
+            try:
+                drawn = draw_spot_checks(
+                    application=application,
+                    count=form.cleaned_data["count"],
+                    reviewer=request.user,
+                )
+            except TransitionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(count)d Links für die Stichprobe gezogen.") % {"count": len(drawn)},
+                    messages.SUCCESS,
+                )
+        return self._back(application, "stichprobe")
+
+    def verdict_view(self, request: HttpRequest, object_id: int, check_id: int) -> HttpResponse:
+        """Save the verdict on one drawn link of this application."""
+        if refusal := post_only(request):
+            return refusal
+        application = self._application(request, object_id, self.has_verdict_permission)
+        spot_check = get_object_or_404(
+            SpotCheck.objects.select_related("item"),
+            pk=check_id,
+            item__submission__application=application,
+        )
+        form = VerdictForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, first_error(form), messages.ERROR)
+        else:
+            try:
+                record_verdict(
+                    application=application,
+                    spot_check=spot_check,
+                    reviewer=request.user,
+                    **form.cleaned_data,
+                )
+            except TransitionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Bewertung für „%(title)s“ gespeichert.")
+                    % {"title": spot_check.item.title},
+                    messages.SUCCESS,
+                )
+        return self._back(application, f"stichprobe-{spot_check.pk}")
