@@ -10,6 +10,8 @@ admin.site.index_title = _("Verwaltung")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("konto/", include("municipalities.account_urls")),
+    path("portal/", include("digitalesamt.portal_urls")),
     path("", include("awards.urls")),
 ]
 

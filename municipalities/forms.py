@@ -1,0 +1,206 @@
+"""Forms of the municipal portal: one procedure link, and the upload of a procedure file."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import (
+    Municipality,
+    ProcedureLink,
+    Scope,
+    Service,
+    leika_validator,
+    normalize_url,
+    web_url_validator,
+)
+
+# A Kommune links a few hundred procedures; 5 MB is room for tens of thousands of rows.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+KEY_SEPARATORS = re.compile(r"[\s,;|]+")
+
+
+def split_leika_keys(value: str) -> list[str]:
+    """Split typed LeiKa keys at commas, semicolons, spaces or "|"; keep the order, drop repeats."""
+    keys: list[str] = []
+    for key in KEY_SEPARATORS.split(value):
+        if key and key not in keys:
+            keys.append(key)
+    return keys
+
+
+class ProcedureLinkForm(forms.ModelForm):
+    """Add or edit one online procedure of the user's Kommune."""
+
+    leika_keys = forms.CharField(
+        label=gettext_lazy("Leistungen (LeiKa-Schlüssel)"),
+        help_text=gettext_lazy(
+            "Ein oder mehrere 14-stellige LeiKa-Schlüssel, getrennt durch Komma, Leerzeichen "
+            "oder „|“, z. B. 99050012104000."
+        ),
+        widget=forms.TextInput(attrs={"class": "kern-form-input__input", "autocomplete": "off"}),
+    )
+    # A plain text field: the form field for URLs would add https:// to anything and answer a
+    # "javascript:" address with a generic message; clean_url says what is wrong.
+    url = forms.CharField(
+        label=gettext_lazy("URL"),
+        max_length=ProcedureLink._meta.get_field("url").max_length,
+        help_text=gettext_lazy("Die Adresse, unter der das Verfahren online beginnt (https://…)."),
+        widget=forms.URLInput(attrs={"class": "kern-form-input__input"}),
+    )
+
+    class Meta:
+        model = ProcedureLink
+        fields = ["title", "url", "scope"]
+        widgets = {
+            "title": forms.TextInput(attrs={"class": "kern-form-input__input"}),
+            "scope": forms.RadioSelect(attrs={"class": "kern-form-check__radio"}),
+        }
+        help_texts = {
+            "scope": gettext_lazy(
+                "Kommunal: Ihre Kommune betreibt das Verfahren. Zentral: der Freistaat stellt es "
+                "bereit und Ihre Kommune verlinkt es."
+            ),
+        }
+
+    def __init__(self, *args, municipality: Municipality, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+        self.instance.municipality = municipality
+        self.services: list[Service] = []
+        self.fields["scope"].choices = Scope.choices
+        if self.instance.pk and not self.is_bound:
+            keys = self.instance.services.order_by("leika_key").values_list("leika_key", flat=True)
+            self.initial["leika_keys"] = ", ".join(keys)
+
+    def clean_title(self) -> str:
+        return " ".join(self.cleaned_data["title"].split())
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValidationError(
+                _("Bitte eine Internetadresse angeben, die mit https:// oder http:// beginnt.")
+            )
+        try:
+            web_url_validator(url)
+            url = normalize_url(url)
+        except (ValidationError, ValueError):
+            raise ValidationError(
+                _("Das ist keine gültige Internetadresse. Bitte prüfen Sie die Schreibweise.")
+            ) from None
+        other = (
+            ProcedureLink.objects.filter(municipality=self.municipality, url=url)
+            .exclude(pk=self.instance.pk)
+            .first()
+        )
+        if other is not None:
+            raise ValidationError(
+                _("Diese URL ist für Ihre Kommune schon eingetragen: „%(title)s“.")
+                % {"title": other.title}
+            )
+        return url
+
+    def clean_leika_keys(self) -> str:
+        keys = split_leika_keys(self.cleaned_data["leika_keys"])
+        if not keys:
+            raise ValidationError(_("Bitte mindestens einen LeiKa-Schlüssel angeben."))
+        malformed = [key for key in keys if not leika_validator.regex.match(key)]
+        if malformed:
+            raise ValidationError(
+                _("Kein gültiger LeiKa-Schlüssel (genau 14 Ziffern): %(keys)s")
+                % {"keys": ", ".join(malformed)}
+            )
+        services = {
+            service.leika_key: service for service in Service.objects.filter(leika_key__in=keys)
+        }
+        unknown = [key for key in keys if key not in services]
+        if unknown:
+            raise ValidationError(
+                _("Nicht im Leistungskatalog: %(keys)s") % {"keys": ", ".join(unknown)}
+            )
+        self.services = [services[key] for key in keys]
+        return ", ".join(keys)
+
+    def save(self, commit: bool = True) -> ProcedureLink:
+        link = super().save(commit=commit)
+        if commit:
+            link.services.set(self.services)
+        return link
+
+
+class ProcedureFileForm(forms.Form):
+    """Upload a procedure file (CSV or JSON in the import format) for a preview."""
+
+    file = forms.FileField(
+        label=gettext_lazy("Datei (CSV oder JSON)"),
+        help_text=gettext_lazy("Höchstens 5 MB, im Importformat der Online-Verfahren."),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.json,text/csv,application/json",
+                "class": "kern-form-input__input",
+            }
+        ),
+        error_messages={
+            "required": gettext_lazy("Bitte wählen Sie eine Datei aus."),
+            "empty": gettext_lazy("Die Datei ist leer."),
+        },
+    )
+
+    def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The upload handler dropped a file above the limit before it was read to the end.
+        self.too_large = too_large
+
+    def clean(self) -> dict:
+        if self.too_large:
+            # The file never arrived, so "required" would be the wrong complaint.
+            self.errors.pop("file", None)
+            self.add_error("file", ValidationError(too_large_message(), code="too_large"))
+        return super().clean()
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(too_large_message(), code="too_large")
+        return upload
+
+
+def too_large_message() -> str:
+    return _(
+        "Die Datei ist größer als 5 MB. Bitte teilen Sie sie auf oder laden Sie nur die "
+        "Verfahren Ihrer Kommune hoch."
+    )
+
+
+class ProcedureFilterForm(forms.Form):
+    """Search and filters of the procedure list (GET parameters)."""
+
+    ACTIVE = "aktiv"
+    INACTIVE = "inaktiv"
+
+    q = forms.CharField(
+        label=gettext_lazy("Suche in Titel und URL"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "class": "kern-form-input__input"}),
+    )
+    zustaendigkeit = forms.ChoiceField(
+        label=gettext_lazy("Zuständigkeit"),
+        required=False,
+        choices=[("", gettext_lazy("alle"))] + Scope.choices,
+        widget=forms.Select(attrs={"class": "kern-form-input__select"}),
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("alle")),
+            (ACTIVE, gettext_lazy("aktiv (wird gezählt)")),
+            (INACTIVE, gettext_lazy("deaktiviert")),
+        ],
+        widget=forms.Select(attrs={"class": "kern-form-input__select"}),
+    )
