@@ -4,8 +4,20 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
-class SubmitForm(forms.Form):
+class PageForm(forms.Form):
+    """A form that shares its page with others: its ids carry its own prefix, names do not."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SubmitForm(PageForm):
     """Submit the draft application, with an optional note for the ministry."""
+
+    id_prefix = "submit"
 
     comment = forms.CharField(
         label=_("Anmerkung für das Staatsministerium"),
@@ -15,8 +27,10 @@ class SubmitForm(forms.Form):
     )
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(PageForm):
     """Answer a request for changes; answering resubmits the application."""
+
+    id_prefix = "answer"
 
     comment = forms.CharField(
         label=_("Ihre Antwort an das Staatsministerium"),
@@ -36,8 +50,10 @@ class AnswerForm(forms.Form):
         return comment
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PageForm):
     """Withdraw the application; the checkbox stands in for a confirmation dialog."""
+
+    id_prefix = "withdraw"
 
     confirm = forms.BooleanField(
         label=_("Ja, ich möchte den Antrag zurückziehen."),

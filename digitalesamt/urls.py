@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -7,7 +9,13 @@ admin.site.site_header = _("Digitales Amt – Prüfung im Staatsministerium")
 admin.site.site_title = _("Digitales Amt")
 admin.site.index_title = _("Verwaltung")
 
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Answer browsers that ask for /favicon.ico on pages without an icon link (the admin)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("municipalities.account_urls")),

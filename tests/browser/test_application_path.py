@@ -1,0 +1,124 @@
+"""The whole path in a real browser: import, submit, request changes, answer, approve."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from awards.models import Award, Status
+from municipalities.accounts import REVIEWER_GROUP, setup_roles
+from municipalities.models import Kind, Membership
+from tests.factories import MunicipalityFactory, ServiceFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Ein-sicheres-Passwort-2026"
+
+
+@pytest.fixture
+def people():
+    setup_roles()
+    kommune = MunicipalityFactory(ars="096710130130", name="Hösbach", kind=Kind.MARKT)
+    users = get_user_model().objects
+    clerk = users.create_user("hoesbach", "rathaus@hoesbach.example", PASSWORD)
+    Membership.objects.create(user=clerk, municipality=kommune)
+    reviewer = users.create_user("pruefer", "pruefer@stmd.example", PASSWORD, is_staff=True)
+    reviewer.groups.add(Group.objects.get(name=REVIEWER_GROUP))
+    return kommune, clerk, reviewer
+
+
+def procedure_file(tmp_path, kommune, rows: int):
+    keys = [service.leika_key for service in ServiceFactory.create_batch(rows)]
+    lines = ["ars;titel;url;zustaendigkeit;leika_schluessel;aktiv"]
+    for n, key in enumerate(keys):
+        scope = "zentral" if n % 3 == 0 else "kommunal"
+        lines.append(
+            f"{kommune.ars};Online-Antrag {n};https://hoesbach.example/v/{n};{scope};{key};ja"
+        )
+    path = tmp_path / "verfahren.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="cp1252")
+    return path
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/konto/anmelden/")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+
+
+def test_clerk_applies_reviewer_requests_changes_then_approves(new_page, people, tmp_path):
+    kommune, clerk, reviewer = people
+
+    # The clerk imports 50 procedures: a preview first, then they are saved.
+    town = new_page()
+    log_in(town, "hoesbach")
+    expect(town).to_have_url(re.compile(r"/portal/$"))
+    expect(town.get_by_text("Markt Hösbach").first).to_be_visible()
+    town.goto("/portal/verfahren/import/")
+    town.locator("input[type=file]").set_input_files(procedure_file(tmp_path, kommune, 50))
+    town.get_by_role("button", name="Vorschau anzeigen").click()
+    expect(town.get_by_text(re.compile(r"50\s+neu")).first).to_be_visible()
+    assert kommune.procedure_links.count() == 0
+    town.get_by_role("button", name="Übernehmen").click()
+    expect(town.get_by_text("50 Verfahren neu").first).to_be_visible()
+
+    # … and submits the application.
+    town.goto("/portal/antrag/")
+    town.get_by_role("button", name="Antrag stellen").click()
+    town.get_by_role("button", name="Antrag einreichen").click()
+    expect(town.get_by_text("eingereicht").first).to_be_visible()
+    application = kommune.applications.get()
+    assert application.status == Status.SUBMITTED
+
+    # The reviewer asks for changes.
+    ministry = new_page()
+    log_in(ministry, "pruefer")
+    expect(ministry).to_have_url(re.compile(r"/admin/"))
+    ministry.goto(f"/admin/awards/application/{application.pk}/change/")
+    ministry.get_by_role("button", name="Prüfung beginnen").click()
+    ministry.locator("textarea[name=message]").fill("Verfahren 7 ist nur eine Informationsseite.")
+    ministry.get_by_role("button", name="Nachbesserung erbitten").click()
+    expect(ministry.get_by_text("Nachbesserung erbeten").first).to_be_visible()
+
+    # The clerk reads the request, edits a procedure, answers and resubmits.
+    town.goto("/portal/antrag/")
+    expect(town.get_by_role("blockquote")).to_have_text(
+        "Verfahren 7 ist nur eine Informationsseite."
+    )
+    town.goto("/portal/verfahren/?q=Online-Antrag+7")
+    town.get_by_role("link", name=re.compile("Bearbeiten")).first.click()
+    town.get_by_label("Titel").fill("Gewerbeanmeldung online")
+    town.get_by_role("button", name=re.compile("Speichern")).click()
+    town.goto("/portal/antrag/")
+    town.get_by_label("Ihre Antwort an das Staatsministerium").fill(
+        "Verfahren 7 ist jetzt die Gewerbeanmeldung."
+    )
+    town.get_by_role("button", name="Antworten und erneut einreichen").click()
+    expect(town.get_by_text("eingereicht").first).to_be_visible()
+
+    # The reviewer sees the answer and approves.
+    ministry.goto(f"/admin/awards/application/{application.pk}/change/")
+    expect(
+        ministry.get_by_text("Verfahren 7 ist jetzt die Gewerbeanmeldung.").first
+    ).to_be_visible()
+    ministry.get_by_role("button", name="Bewilligen").click()
+    award = Award.objects.get(municipality=kommune)
+    expect(ministry.get_by_text(award.number).first).to_be_visible()
+
+    # The clerk sees the award number.
+    town.goto("/portal/")
+    expect(town.get_by_text(award.number).first).to_be_visible()
+    assert re.fullmatch(r"DA-\d{4}-0001", award.number)
+    assert award.procedure_count == 50
+    assert [e.to_status for e in application.events.order_by("pk")] == [
+        Status.DRAFT,
+        Status.SUBMITTED,
+        Status.IN_REVIEW,
+        Status.CHANGES_REQUESTED,
+        Status.SUBMITTED,
+        Status.APPROVED,
+    ]
+    assert town.console_errors == [] and ministry.console_errors == []
