@@ -9,6 +9,7 @@ admin.site.site_header = _("Digitales Amt – Prüfung im Staatsministerium")
 admin.site.site_title = _("Digitales Amt")
 admin.site.index_title = _("Verwaltung")
 
+
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """Answer browsers that ask for /favicon.ico on pages without an icon link (the admin)."""
     return HttpResponsePermanentRedirect(static("favicon.svg"))
