@@ -21,3 +21,4 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # live-server and thread connections close after each use
