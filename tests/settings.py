@@ -21,4 +21,5 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # live-server and thread connections close after each use
+# Live-server and thread connections close after each use, so the test database can be dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
