@@ -72,6 +72,8 @@ class Award(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    # Public pages and open data use the latest change as their version (ETag, Last-Modified).
+    updated_at = models.DateTimeField(_("geändert am"), auto_now=True, db_index=True)
 
     objects = AwardQuerySet.as_manager()
 

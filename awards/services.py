@@ -310,7 +310,7 @@ def revoke_award(*, award: Award, by: AbstractBaseUser, reason: str) -> Award:
         award.revoked_at = timezone.now()
         award.revoked_by = by
         award.revocation_reason = reason.strip()
-        award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason", "updated_at"])
         transaction.on_commit(lambda: notifications.award_revoked(award))
     return award
 

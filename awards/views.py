@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,18 +19,20 @@ from .services import (
 )
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """List the Kommunen that hold the title, newest first."""
-    awards = Award.objects.valid().select_related("municipality").order_by("-issued_on", "-number")
-    return render(
-        request,
-        "awards/home.html",
-        {
-            "awards": awards[:50],
-            "award_total": awards.count(),
-            "municipality_total": Municipality.objects.count(),
-        },
-    )
+def verify(request: HttpRequest, number: str) -> HttpResponse:
+    raise Http404  # issue 4
+
+
+def plaque(request: HttpRequest, number: str) -> HttpResponse:
+    raise Http404  # issue 4
+
+
+def signet_png(request: HttpRequest, number: str) -> HttpResponse:
+    raise Http404  # issue 4
+
+
+def signet_svg(request: HttpRequest, number: str) -> HttpResponse:
+    raise Http404  # issue 4
 
 
 # The municipal portal: the Kommune's progress and its application.

@@ -5,6 +5,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from . import pages
+
 admin.site.site_header = _("Digitales Amt – Prüfung im Staatsministerium")
 admin.site.site_title = _("Digitales Amt")
 admin.site.index_title = _("Verwaltung")
@@ -21,6 +23,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("municipalities.account_urls")),
     path("portal/", include("digitalesamt.portal_urls")),
+    path("impressum/", pages.imprint, name="imprint"),
+    path("datenschutz/", pages.privacy, name="privacy"),
+    path("barrierefreiheit/", pages.accessibility, name="accessibility"),
+    path("leichte-sprache/", pages.easy_language, name="easy_language"),
     path("", include("awards.urls")),
 ]
 

@@ -154,6 +154,12 @@ class Municipality(models.Model):
     postal_code = models.CharField(_("Postleitzahl"), max_length=5, blank=True, db_index=True)
     website = models.URLField(_("Website"), blank=True)
     register_date = models.DateField(_("Gebietsstand"), null=True, blank=True)
+    coat_of_arms = models.FileField(
+        _("Wappen"),
+        upload_to="wappen/",
+        blank=True,
+        help_text=_("PNG, vom Portal geprüft und neu gespeichert; erscheint auf dem Schild."),
+    )
 
     objects = MunicipalityQuerySet.as_manager()
 
