@@ -1,4 +1,4 @@
-"""The pages every German public site needs: Impressum, Datenschutz, Barrierefreiheit, Leichte Sprache."""
+"""Impressum, Datenschutz, Barrierefreiheit and Leichte Sprache: what a public site needs."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 
