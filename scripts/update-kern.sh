@@ -16,7 +16,10 @@ cp "$pkg/dist/fonts/fira-sans.css" "$dest/fonts/"
 for font in $(grep -o 'fira-sans/[A-Za-z-]*\.woff2' "$pkg/dist/fonts/fira-sans.css" | sort -u); do
   cp "$pkg/dist/fonts/$font" "$dest/fonts/$font"
 done
+# The font licence, with the copyright line the font files carry (KERN's package has no OFL text).
+(cd "$work" && npm pack --silent @fontsource/fira-sans >/dev/null && mkdir fontsource && tar xzf fontsource-fira-sans-*.tgz -C fontsource)
+{ echo "Digitized data copyright © 2012-2015, The Mozilla Foundation and Telefonica S.A."; tail -n +2 "$work/fontsource/package/LICENSE"; } > "$dest/fonts/fira-sans/OFL.txt"
 cat > "$dest/README.md" <<README
-KERN UX design system, @kern-ux/native $version (EUPL-1.2, see LICENSE.md), from https://www.npmjs.com/package/@kern-ux/native (source: https://gitlab.opencode.de/kern-ux/kern-ux-plain); fonts: Fira Sans (SIL Open Font License 1.1). Updated with scripts/update-kern.sh; do not edit by hand.
+KERN UX design system, @kern-ux/native $version (EUPL-1.2, see LICENSE.md), from https://www.npmjs.com/package/@kern-ux/native (source: https://gitlab.opencode.de/kern-ux/kern-ux-plain); fonts: Fira Sans (SIL Open Font License 1.1, see fonts/fira-sans/OFL.txt; also used in the plaque and signet). Updated with scripts/update-kern.sh; do not edit by hand.
 README
 echo "KERN UX $version vendored into $dest"
