@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from municipalities.models import Municipality, ProcedureLink
 
-from . import notifications
+from . import notifications, tasks
 from .models import (
     OPEN_STATUSES,
     Application,
@@ -280,6 +280,8 @@ def approve_application(
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "reviewer", "decided_at"])
         transaction.on_commit(lambda: notifications.application_approved(application, award))
+        # Plaque and signet are ready before the Kommune's first download.
+        transaction.on_commit(lambda: tasks.render_award_documents.enqueue(award_id=award.pk))
     return award
 
 

@@ -35,3 +35,32 @@ def check_submission_links(submission_id: int) -> dict[str, int]:
     for item in items:
         summary[item.check_result] = summary.get(item.check_result, 0) + 1
     return summary
+
+
+@task
+def render_document(*, award_id: int, document: str) -> str:
+    """Render and store one document of an award, unless its current version is stored."""
+    from django.core.cache import cache
+
+    from . import documents
+    from .models import Award
+
+    award = Award.objects.select_related("municipality").get(pk=award_id)
+    facts = documents.award_facts(award)
+    try:
+        return documents.store(facts, documents.DOCUMENTS[document])
+    finally:
+        cache.delete(f"rendering:{documents.storage_name(facts, documents.DOCUMENTS[document])}")
+
+
+@task
+def render_award_documents(*, award_id: int) -> list[str]:
+    """Render every document of an award ahead of the first download (after approval)."""
+    from . import documents
+    from .models import Award
+
+    award = Award.objects.select_related("municipality").get(pk=award_id)
+    if award.is_revoked:
+        return []
+    facts = documents.award_facts(award)
+    return [documents.store(facts, document) for document in documents.DOCUMENTS.values()]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("karte/", statistics.holder_map, name="map"),
     path("statistik/", statistics.statistics, name="statistics"),
     re_path(r"^kommunen/(?P<ars>\d{12})/$", public.municipality_detail, name="municipality"),
+    path("pruefen/", views.verify_form, name="verify_form"),
     path("pruefen/<str:number>/", views.verify, name="verify"),
     path("auszeichnungen/<str:number>/schild.pdf", views.plaque, name="plaque"),
     path("auszeichnungen/<str:number>/signet.png", views.signet_png, name="signet_png"),

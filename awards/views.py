@@ -1,14 +1,25 @@
+import re
+from datetime import datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.html import escape
+from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from municipalities.access import municipal_staff_required
-from municipalities.models import Municipality
+from municipalities.models import Kind, Municipality, Threshold
 
+from . import documents
 from .models import OPEN_STATUSES, Application, ApplicationEvent, Award, Status
 from .portal_forms import AnswerForm, SubmitForm, WithdrawForm
 from .services import (
@@ -17,32 +28,237 @@ from .services import (
     submit_application,
     withdraw_application,
 )
+from .tasks import render_document
+
+# Verification and documents: the paths printed on plaques and embedded on websites.
+
+DOCUMENT_MAX_AGE = 3600  # an hour: a rename or a revocation reaches every cache within it
+VERIFY_MAX_AGE = 60
 
 
+def normalize_award_number(text: str) -> str:
+    """Read a number as people type it from a plaque: " da-2021-0001", "DA 2021 0001"."""
+    compact = re.sub(r"[\s\-‐‑–—_]+", "", text).upper()
+    match = re.fullmatch(r"DA(\d{4})(\d{4})", compact)
+    return f"DA-{match[1]}-{match[2]}" if match else text.strip().upper()
+
+
+def _find_award(number: str) -> Award | None:
+    return (
+        Award.objects.select_related("municipality")
+        .filter(number=normalize_award_number(number))
+        .first()
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+@require_safe
+def verify_form(request: HttpRequest) -> HttpResponse:
+    """Take a number typed from a plaque and open its verification page."""
+    number = request.GET.get("nummer", "").strip()
+    if number:
+        return redirect("awards:verify", number=normalize_award_number(number))
+    return render(request, "awards/verify_form.html")
+
+
+@require_safe
 def verify(request: HttpRequest, number: str) -> HttpResponse:
-    raise Http404  # issue 4
+    """Say whether an award is valid: a page for people, an Open Badges assertion for machines."""
+    award = _find_award(number)
+    as_json = _wants_json(request)
+    if award is None:
+        if as_json:
+            message = _("Keine Auszeichnung mit dieser Nummer.")
+            response = JsonResponse({"error": message, "nummer": number.strip()}, status=404)
+        else:
+            context = {"number": number.strip()}
+            response = render(request, "awards/verify_unknown.html", context, status=404)
+    else:
+        status = 410 if award.is_revoked else 200
+        if as_json:
+            response = JsonResponse(
+                badge_assertion(award),
+                status=status,
+                json_dumps_params={"ensure_ascii": False, "indent": 2},
+            )
+        else:
+            response = render(request, "awards/verify.html", _verify_context(award), status=status)
+    patch_vary_headers(response, ["Accept"])
+    patch_cache_control(response, public=True, max_age=VERIFY_MAX_AGE)
+    return response
 
 
+def _verify_context(award: Award) -> dict[str, Any]:
+    municipality = award.municipality
+    context: dict[str, Any] = {
+        "award": award,
+        "municipality": municipality,
+        "verification_url": documents.verification_url(award.number),
+    }
+    if municipality.kind == Kind.VG:
+        context["members"] = list(municipality.members.order_by("name"))
+    return context
+
+
+def badge_assertion(award: Award) -> dict[str, Any]:
+    """Describe the award as a hosted assertion modelled on Open Badges 2.0."""
+    municipality = award.municipality
+    site = settings.SITE_URL
+    url = documents.verification_url(award.number)
+    public_page = site + reverse("awards:municipality", args=[municipality.ars])
+    issued_on = timezone.make_aware(datetime.combine(award.issued_on, time(12)))
+    with translation.override("de"):
+        threshold = Threshold.for_kind(municipality.kind)
+        assertion: dict[str, Any] = {
+            "@context": "https://w3id.org/openbadges/v2",
+            "type": "Assertion",
+            "id": url,
+            "recipient": {
+                "type": "url",
+                "hashed": False,
+                "identity": municipality.website or public_page,
+                "ars": municipality.ars,
+                "name": municipality.title,
+                "url": public_page,
+            },
+            "badge": {
+                "type": "BadgeClass",
+                "id": site + reverse("awards:verify_form") + "#praedikat",
+                "name": "Digitales Amt",
+                "description": documents.TAGLINE,
+                "image": site + reverse("awards:signet_png", args=[award.number]),
+                "criteria": {
+                    "narrative": (
+                        f"Mindestens {threshold} Online-Verfahren sind auf der Seite der Kommune "
+                        "im BayernPortal verlinkt. Jedes Verfahren zählt einmal; reine "
+                        "Informationsseiten zählen nicht."
+                    )
+                },
+                "issuer": {
+                    "type": "Profile",
+                    "id": site + reverse("imprint"),
+                    "name": documents.ISSUER,
+                    "url": "https://www.stmd.bayern.de/",
+                },
+            },
+            "issuedOn": issued_on.isoformat(),
+            "image": site + reverse("awards:signet_png", args=[award.number]),
+            "evidence": {
+                "narrative": f"{award.procedure_count} Online-Verfahren bei der Verleihung"
+            },
+            "verification": {"type": "hosted"},
+            "revoked": award.is_revoked,
+        }
+    if award.is_revoked:
+        assertion["revocationReason"] = award.revocation_reason
+    return assertion
+
+
+@require_safe
 def plaque(request: HttpRequest, number: str) -> HttpResponse:
-    raise Http404  # issue 4
+    """Serve the plaque: A4 landscape, or A3 with ?format=a3."""
+    paper = request.GET.get("format", "a4").strip().lower()
+    if paper not in documents.PLAQUES:
+        return _bad_parameter(request, _("Das Format ist A4 (Standard) oder A3 (?format=a3)."))
+    return _document_response(request, number, documents.PLAQUES[paper])
 
 
+@require_safe
 def signet_png(request: HttpRequest, number: str) -> HttpResponse:
-    raise Http404  # issue 4
+    """Serve the signet as PNG, 320 pixels wide or as ?breite=160|320|640 asks."""
+    width = request.GET.get("breite", str(documents.SIGNET_DEFAULT_WIDTH)).strip()
+    if not width.isdigit() or int(width) not in documents.SIGNET_PNGS:
+        return _bad_parameter(request, _("Die Breite ist 160, 320 (Standard) oder 640 Pixel."))
+    return _document_response(request, number, documents.SIGNET_PNGS[int(width)])
 
 
+@require_safe
 def signet_svg(request: HttpRequest, number: str) -> HttpResponse:
-    raise Http404  # issue 4
+    """Serve the signet as SVG, the scalable original."""
+    return _document_response(request, number, documents.SIGNET_SVG)
+
+
+def _bad_parameter(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "awards/document_error.html", {"message": message}, status=400)
+
+
+def _document_response(
+    request: HttpRequest, number: str, document: documents.Document
+) -> HttpResponse:
+    award = _find_award(number)
+    if award is None:
+        raise Http404(_("Keine Auszeichnung mit dieser Nummer."))
+    if award.is_revoked:
+        message = _("Diese Auszeichnung wurde widerrufen; ihre Dokumente gelten nicht mehr.")
+        context = {"message": message, "award": award}
+        return render(request, "awards/document_error.html", context, status=410)
+    facts = documents.award_facts(award)
+    etag = quote_etag(f"{facts.version()}-{document.name}")
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        name = documents.storage_name(facts, document)
+        if not default_storage.exists(name):
+            render_document_soon(award, document, name)
+            if not default_storage.exists(name):
+                response = render(
+                    request, "awards/document_pending.html", {"award": award}, status=503
+                )
+                response["Retry-After"] = "5"
+                return response
+        filename = f"digitales-amt-{award.number}-{document.name}"
+        response = FileResponse(
+            default_storage.open(name, "rb"), content_type=document.content_type, filename=filename
+        )
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=DOCUMENT_MAX_AGE)
+    return response
+
+
+def render_document_soon(award: Award, document: documents.Document, name: str) -> None:
+    """Queue the rendering once per document (inline with the immediate backend)."""
+    if cache.add(f"rendering:{name}", True, timeout=120):
+        render_document.enqueue(award_id=award.pk, document=document.name)
 
 
 # The municipal portal: the Kommune's progress and its application.
 
 
-def award_documents(award: Award) -> dict[str, str]:
-    """Return the paths of the award's plaque and signet (contract paths, DESIGN section 6)."""
+def award_documents(award: Award) -> dict[str, Any]:
+    """Return the addresses of the award's plaque and signet and the snippet for websites."""
+    number = award.number
+    plaque_url = reverse("awards:plaque", args=[number])
+    png_url = reverse("awards:signet_png", args=[number])
+    site = settings.SITE_URL
+    width = documents.SIGNET_DEFAULT_WIDTH // 2  # 160 on the page, the 320 file for sharp screens
+    with translation.override("de"):
+        alt = _(
+            "Digitales Amt – %(name)s, ausgezeichnet %(year)s. Zur Prüfung der Auszeichnung"
+        ) % {"name": award.municipality.title, "year": award.issued_on.year}
+    values = [
+        documents.verification_url(number),
+        f"{site}{png_url}?breite={width}",
+        f"{site}{png_url}?breite={width * 2}",
+        width,
+        documents.signet_height(width),
+        alt,
+    ]
+    # Plain text, not marked safe: the page shows the code itself, escaped, in a textarea.
+    html = '<a href="{}"><img src="{}" srcset="{} 2x" width="{}" height="{}" alt="{}"></a>'
+    snippet = html.format(*[escape(value) for value in values])
     return {
-        "plaque_url": f"/auszeichnungen/{award.number}/schild.pdf",
-        "signet_url": f"/auszeichnungen/{award.number}/signet.png",
+        "plaque_urls": [
+            (paper.upper(), f"{plaque_url}?format={paper}") for paper in documents.PLAQUE_PAPERS
+        ],
+        "signet_pngs": [(w, f"{png_url}?breite={w}") for w in documents.SIGNET_WIDTHS],
+        "signet_svg": reverse("awards:signet_svg", args=[number]),
+        "signet_preview": f"{png_url}?breite={width * 2}",
+        "signet_width": width,
+        "signet_height": documents.signet_height(width),
+        "verification_url": reverse("awards:verify", args=[number]),
+        "snippet": snippet,
     }
 
 
