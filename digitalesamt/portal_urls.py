@@ -41,5 +41,7 @@ urlpatterns = [
         procedure_views.procedure_import_confirm,
         name="procedure_import_confirm",
     ),
+    path("wappen/", procedure_views.coat_of_arms, name="coat_of_arms"),
+    path("wappen/bild.png", procedure_views.coat_of_arms_image, name="coat_of_arms_image"),
     path("leistungen/suche/", procedure_views.service_search, name="service_search"),
 ]

@@ -204,3 +204,117 @@ class ProcedureFilterForm(forms.Form):
         ],
         widget=forms.Select(attrs={"class": "kern-form-input__select"}),
     )
+
+
+# A coat of arms for the plaque: a real PNG or JPEG, re-encoded before anything uses it.
+MAX_COAT_OF_ARMS_BYTES = 5 * 1024 * 1024
+MAX_COAT_OF_ARMS_SIDE = 4000  # pixels; a plaque prints it at 3 cm
+MIN_COAT_OF_ARMS_SIDE = 64
+STORED_COAT_OF_ARMS_SIDE = 1000  # 1,000 pixels on 3 cm is well above print resolution
+
+
+class CoatOfArmsForm(forms.Form):
+    """Upload the Kommune's coat of arms; `clean_image` leaves a re-encoded PNG in `png`."""
+
+    image = forms.FileField(
+        label=gettext_lazy("Wappen (PNG oder JPEG)"),
+        help_text=gettext_lazy(
+            "Höchstens 5 MB und 4.000 × 4.000 Pixel, mindestens 64 × 64 Pixel. "
+            "Am besten ein PNG mit durchsichtigem Hintergrund."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".png,.jpg,.jpeg,image/png,image/jpeg",
+                "class": "kern-form-input__input",
+            }
+        ),
+        error_messages={
+            "required": gettext_lazy("Bitte wählen Sie eine Bilddatei aus."),
+            "empty": gettext_lazy("Die Datei ist leer."),
+        },
+    )
+
+    def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+        self.png = b""
+
+    def clean(self) -> dict:
+        if self.too_large:
+            self.errors.pop("image", None)
+            self.add_error("image", ValidationError(_image_too_large(), code="too_large"))
+        return super().clean()
+
+    def clean_image(self) -> UploadedFile:
+        upload = self.cleaned_data["image"]
+        if upload.size > MAX_COAT_OF_ARMS_BYTES:
+            raise ValidationError(_image_too_large(), code="too_large")
+        self.png = reencode_coat_of_arms(upload.read())
+        return upload
+
+
+def _image_too_large() -> str:
+    return _("Das Bild ist größer als 5 MB. Bitte verkleinern Sie es und laden Sie es erneut hoch.")
+
+
+def reencode_coat_of_arms(data: bytes) -> bytes:
+    """Check that the bytes are a sane PNG or JPEG and return them re-encoded as a clean PNG.
+
+    Pillow reads the header first, so an image with huge dimensions (a decompression
+    bomb) is refused before any pixel is decoded. Re-encoding drops metadata and
+    anything hidden after the image data.
+    """
+    import io
+    import warnings
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    unreadable = ValidationError(
+        _("Die Datei ist kein lesbares PNG- oder JPEG-Bild. Bitte wählen Sie eine Bilddatei."),
+        code="invalid_image",
+    )
+    too_many_pixels = ValidationError(
+        _("Das Bild hat zu viele Pixel; erlaubt sind höchstens 4.000 × 4.000 Pixel."),
+        code="too_many_pixels",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+                width, height = image.size
+                if max(width, height) > MAX_COAT_OF_ARMS_SIDE:
+                    raise ValidationError(
+                        _(
+                            "Das Bild ist %(width)s × %(height)s Pixel groß; erlaubt sind "
+                            "höchstens 4.000 × 4.000 Pixel."
+                        )
+                        % {"width": width, "height": height},
+                        code="too_many_pixels",
+                    )
+                if min(width, height) < MIN_COAT_OF_ARMS_SIDE:
+                    raise ValidationError(
+                        _(
+                            "Das Bild ist mit %(width)s × %(height)s Pixeln zu klein für den "
+                            "Druck; nötig sind mindestens 64 × 64 Pixel."
+                        )
+                        % {"width": width, "height": height},
+                        code="too_small",
+                    )
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                image = image.convert("RGBA")
+        except ValidationError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise too_many_pixels from error
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            ValueError,
+        ) as error:
+            raise unreadable from error
+    image.thumbnail((STORED_COAT_OF_ARMS_SIDE, STORED_COAT_OF_ARMS_SIDE))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

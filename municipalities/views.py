@@ -17,9 +17,10 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,7 +30,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from awards.models import Application
 
 from .access import get_own_link_or_404, municipal_staff_required
-from .forms import MAX_UPLOAD_BYTES, ProcedureFileForm, ProcedureFilterForm, ProcedureLinkForm
+from .forms import (
+    MAX_COAT_OF_ARMS_BYTES,
+    MAX_UPLOAD_BYTES,
+    CoatOfArmsForm,
+    ProcedureFileForm,
+    ProcedureFilterForm,
+    ProcedureLinkForm,
+)
 from .models import Municipality, ProcedureLink, Scope, Service
 from .procedures import (
     ImportConflict,
@@ -455,3 +463,74 @@ def _shown(name: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(value) or "–"
     return str(value) if value not in (None, "") else "–"
+
+
+@csrf_exempt  # CSRF is checked below, once the upload handler is in place
+@municipal_staff_required
+@require_http_methods(["GET", "POST"])
+def coat_of_arms(request: HttpRequest) -> HttpResponse:
+    """Show, replace or remove the coat of arms the Kommune's plaque shows."""
+    limit = None
+    if request.method == "POST" and "entfernen" not in request.GET:
+        limit = UploadLimitHandler(request, MAX_COAT_OF_ARMS_BYTES)
+        try:
+            request.upload_handlers.insert(0, limit)
+        except AttributeError:
+            limit = None  # the body was read already; the form still checks the size
+    return _coat_of_arms(request, limit)
+
+
+@csrf_protect
+def _coat_of_arms(request: HttpRequest, limit: UploadLimitHandler | None) -> HttpResponse:
+    municipality = request.municipality
+    form = CoatOfArmsForm()
+    if request.method == "POST" and "entfernen" in request.GET:
+        if municipality.coat_of_arms:
+            _replace_coat_of_arms(municipality, "")
+            messages.success(request, _("Das Wappen ist entfernt; das Schild zeigt keines mehr."))
+        return redirect("portal:coat_of_arms")
+    if request.method == "POST":
+        files = request.FILES  # parse the body first: that is when the limit can be exceeded
+        form = CoatOfArmsForm(request.POST, files, too_large=bool(limit and limit.exceeded))
+        if form.is_valid():
+            digest = hashlib.sha256(form.png).hexdigest()[:12]
+            name = default_storage.save(
+                f"wappen/{municipality.ars}-{digest}.png", ContentFile(form.png)
+            )
+            _replace_coat_of_arms(municipality, name)
+            messages.success(
+                request, _("Das Wappen ist gespeichert. Schild und Prüfseite zeigen es ab sofort.")
+            )
+            return redirect("portal:coat_of_arms")
+    status = 400 if form.is_bound else 200
+    context = {"municipality": municipality, "form": form}
+    return render(request, "portal/coat_of_arms.html", context, status=status)
+
+
+def _replace_coat_of_arms(municipality: Municipality, name: str) -> None:
+    """Point the Kommune at a new file, then delete the old one and redraw its documents."""
+    from awards.models import Award
+    from awards.tasks import render_award_documents
+
+    old = municipality.coat_of_arms.name
+    with transaction.atomic():
+        Municipality.objects.filter(pk=municipality.pk).update(coat_of_arms=name)
+        municipality.coat_of_arms.name = name
+        award = Award.objects.valid().filter(municipality=municipality).first()
+        if award is not None:
+            Award.objects.filter(pk=award.pk).update(updated_at=timezone.now())
+            transaction.on_commit(lambda: render_award_documents.enqueue(award_id=award.pk))
+        if old and old != name:
+            transaction.on_commit(lambda: default_storage.delete(old))
+
+
+@municipal_staff_required
+@require_GET
+def coat_of_arms_image(request: HttpRequest) -> HttpResponse:
+    """Send the Kommune's stored coat of arms (re-encoded PNG) for the portal's preview."""
+    name = request.municipality.coat_of_arms.name
+    if not name or not default_storage.exists(name):
+        raise Http404
+    response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
