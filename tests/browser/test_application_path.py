@@ -1,10 +1,15 @@
-"""The whole path in a real browser: import, submit, request changes, answer, approve."""
+"""The whole path in a real browser: import, submit, request changes, answer, approve, verify."""
 
+import io
 import re
+from urllib.parse import urlsplit
 
+import pypdfium2
 import pytest
+import zxingcpp
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from PIL import Image
 from playwright.sync_api import expect
 
 from awards.models import Award, Status
@@ -121,4 +126,29 @@ def test_clerk_applies_reviewer_requests_changes_then_approves(new_page, people,
         Status.SUBMITTED,
         Status.APPROVED,
     ]
+
+    # The clerk downloads plaque and signet; both QR codes lead to the verification page.
+    expect(town.get_by_alt_text("Vorschau des Online-Signets")).to_be_visible()
+    assert (
+        town.get_by_alt_text("Vorschau des Online-Signets").evaluate("img => img.naturalWidth")
+        == 320
+    )
+    plaque_link = town.get_by_role("link", name="Schild im Format A4 quer (PDF)")
+    plaque = town.request.get(plaque_link.get_attribute("href"))
+    assert plaque.headers["content-type"] == "application/pdf"
+    signet = town.request.get(
+        town.get_by_role("link", name="PNG, 640 Pixel breit").get_attribute("href")
+    )
+    page_image = pypdfium2.PdfDocument(plaque.body())[0].render(scale=2).to_pil()
+    signet_image = Image.open(io.BytesIO(signet.body()))
+    verification = f"https://digitales-amt.test/pruefen/{award.number}/"
+    for image in (page_image, signet_image):
+        assert [code.text for code in zxingcpp.read_barcodes(image)] == [verification]
+
+    # Anyone who scans a code sees at a glance that the award is valid.
+    citizen = new_page()
+    citizen.goto(urlsplit(verification).path)
+    expect(citizen.get_by_text("Gültig: Markt Hösbach").first).to_be_visible()
+    expect(citizen.get_by_text(award.number).first).to_be_visible()
+    assert citizen.console_errors == []
     assert town.console_errors == [] and ministry.console_errors == []
