@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -157,6 +157,7 @@ class AwardAdmin(admin.ModelAdmin):
             return (issued,)
         return (
             (None, {"fields": (*issued[1]["fields"], "application")}),
+            (_("Schild, Signet und Prüfseite"), {"fields": ("public_documents",)}),
             (_("Widerruf"), {"fields": REVOCATION_FIELDS}),
             (_("Verlauf"), {"fields": ("created_at",)}),
         )
@@ -164,7 +165,16 @@ class AwardAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Award | None = None) -> tuple:
         if obj is None:
             return ("created_at",)
-        return (*ISSUED_FIELDS, "application", *REVOCATION_FIELDS)
+        return (*ISSUED_FIELDS, "application", "public_documents", *REVOCATION_FIELDS)
+
+    @admin.display(description=_("Öffentlich"))
+    def public_documents(self, obj: Award) -> str:
+        links = [
+            (reverse("awards:verify", args=[obj.number]), gettext("Prüfseite")),
+            (reverse("awards:plaque", args=[obj.number]), gettext("Schild (PDF)")),
+            (reverse("awards:signet_png", args=[obj.number]), gettext("Signet (PNG)")),
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     def view_on_site(self, obj: Award) -> str:
         # The verification path is printed on the plaque and never changes.

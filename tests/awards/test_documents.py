@@ -342,3 +342,12 @@ def test_portal_offers_every_document_and_a_snippet_to_copy(client, award):
         "Auszeichnung&quot;&gt;&lt;/a&gt;"
     )
     assert snippet in content
+
+
+def test_admin_award_page_links_the_public_documents(client, award, staff_user):
+    client.force_login(staff_user)
+
+    content = client.get(reverse("admin:awards_award_change", args=[award.pk])).content.decode()
+
+    assert '<a href="/pruefen/DA-2023-0200/">Prüfseite</a>' in content
+    assert '<a href="/auszeichnungen/DA-2023-0200/schild.pdf">Schild (PDF)</a>' in content
