@@ -1,6 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +17,11 @@ admin.site.site_title = _("Digitales Amt")
 admin.site.index_title = _("Verwaltung")
 
 
+def health(request: HttpRequest) -> HttpResponse:
+    """Answer "ok": for load balancers, and the floor the public pages are measured against."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """Answer browsers that ask for /favicon.ico on pages without an icon link (the admin)."""
     return HttpResponsePermanentRedirect(static("favicon.svg"))
@@ -19,6 +29,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("municipalities.account_urls")),
