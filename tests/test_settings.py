@@ -73,7 +73,7 @@ def test_pages_send_the_security_headers(client):
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-def test_health_answers_ok_without_touching_the_database(client, django_assert_num_queries):
+def test_health_answers_ok_without_touching_the_database(client, db, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/health/")
 
