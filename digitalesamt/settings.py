@@ -230,5 +230,13 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # One line per task state is noise in commands and the development server.
         "django.tasks": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # WeasyPrint and fontTools log every rendering step at INFO.
+        "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "fontTools": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- public pages ---
+# Where the feedback form of the accessibility statement (/barrierefreiheit/) sends its mails.
+# Empty: MINISTRY_NOTIFY_EMAILS is used; with neither set, the page shows only the contact address.
+ACCESSIBILITY_FEEDBACK_EMAILS = env.list("ACCESSIBILITY_FEEDBACK_EMAILS", default=[])
