@@ -9,6 +9,8 @@ from django.http import (
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from . import pages
 
@@ -31,7 +33,9 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Switching the language changes nothing but a cookie, so it needs no CSRF token; public
+    # pages then set no cookie at all and stay cacheable for every visitor.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("konto/", include("municipalities.account_urls")),
     path("portal/", include("digitalesamt.portal_urls")),
     path("impressum/", pages.imprint, name="imprint"),
