@@ -267,7 +267,7 @@ def reencode_coat_of_arms(data: bytes) -> bytes:
     import io
     import warnings
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
     unreadable = ValidationError(
         _("Die Datei ist kein lesbares PNG- oder JPEG-Bild. Bitte wählen Sie eine Bilddatei."),
@@ -300,7 +300,13 @@ def reencode_coat_of_arms(data: bytes) -> bytes:
                         % {"width": width, "height": height},
                         code="too_small",
                     )
-                image.load()
+                # WeasyPrint switches Pillow to accept truncated files for the whole process;
+                # an upload must be complete, so load it strictly.
+                lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+                try:
+                    image.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = lenient
                 image = ImageOps.exif_transpose(image)
                 image = image.convert("RGBA")
         except ValidationError:

@@ -116,6 +116,19 @@ def test_bad_uploads_are_refused_with_a_message_and_keep_the_old_one(
     assert default_storage.exists(before)
 
 
+def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow(clerk, kommune):
+    import weasyprint  # noqa: F401 - it sets ImageFile.LOAD_TRUNCATED_IMAGES for the process
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+
+    response = upload(clerk, image_bytes()[:200])
+
+    assert response.status_code == 400
+    assert "kein lesbares PNG- oder JPEG-Bild" in response.content.decode()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as WeasyPrint wants it
+
+
 def test_an_upload_over_5_mb_is_refused(clerk, kommune):
     data = image_bytes() + b"\0" * MAX_COAT_OF_ARMS_BYTES
 
