@@ -42,6 +42,7 @@ from .models import (
     Service,
     Threshold,
 )
+from .register import touch_awards_of
 
 # Fields that come from the official register (GV100AD and the Destatis extract) and are
 # overwritten by the next import, so editing them by hand would be lost or, worse, kept.
@@ -151,6 +152,11 @@ class ThresholdReachedFilter(admin.SimpleListFilter):
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
+    def save_model(self, request: HttpRequest, obj: Municipality, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            touch_awards_of([obj.pk])  # a renamed holder must show on the public list at once
+
     list_display = (
         "title_display",
         "ars",

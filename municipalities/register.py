@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -761,7 +762,17 @@ def apply_units(units: Sequence[Unit]) -> ImportResult:
         for fields, rows in to_update.items():
             # bulk_update's CASE grows with the batch; small batches keep it linear.
             Municipality.objects.bulk_update(rows, sorted(fields), batch_size=UPDATE_BATCH)
+        changed_pks = [row.pk for rows in to_update.values() for row in rows]
+        touch_awards_of(changed_pks)
     return result
+
+
+def touch_awards_of(municipality_pks: Sequence[int]) -> None:
+    """Mark the awards of changed Kommunen as changed: public lists and open data version on it."""
+    from awards.models import Award
+
+    if municipality_pks:
+        Award.objects.filter(municipality__in=municipality_pks).update(updated_at=timezone.now())
 
 
 def _assign_changes(municipality: Municipality, values: dict[str, object]) -> set[str]:

@@ -698,3 +698,14 @@ def test_overview_without_awards_says_so(client, db):
 
     assert "noch keine Auszeichnung" in html
     assert '<pre class="opendata-sample"' not in html
+
+
+def test_a_register_import_that_renames_a_holder_changes_the_etag(client, db):
+    from municipalities.register import touch_awards_of
+
+    award = AwardFactory()
+    before = client.get("/api/v1/auszeichnungen.json")["ETag"]
+
+    touch_awards_of([award.municipality_id])
+
+    assert client.get("/api/v1/auszeichnungen.json")["ETag"] != before
