@@ -20,6 +20,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -242,6 +243,16 @@ def open_data(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 versioned = condition(etag_func=_etag, last_modified_func=_last_modified)
 
 
+def cached_body(request: HttpRequest, kind: str, build: Callable[[], bytes]) -> bytes:
+    """Build a body once per data version; later requests cost the version query only."""
+    key = f"opendata:{kind}:{data_version(request).etag}"
+    body = cache.get(key)
+    if body is None:
+        body = build()
+        cache.set(key, body, timeout=MAX_AGE)
+    return body
+
+
 # Records.
 
 
@@ -395,8 +406,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 @versioned
 def awards_json(request: HttpRequest) -> HttpResponse:
     """Serve every valid award as JSON with the data set's metadata."""
-    body = json.dumps(dataset(request), ensure_ascii=False, separators=(",", ":"))
-    return HttpResponse(body.encode(), content_type="application/json; charset=utf-8")
+
+    def build() -> bytes:
+        return json.dumps(dataset(request), ensure_ascii=False, separators=(",", ":")).encode()
+
+    body = cached_body(request, "json", build)
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
 def _csv_cell(name: str, value: Any) -> Any:
@@ -416,17 +431,20 @@ def awards_csv(request: HttpRequest) -> HttpResponse:
     Sent as an attachment: browsers then save it as auszeichnungen.csv instead of showing raw
     text or guessing a name, while scripts (curl, pandas, R) ignore the header anyway.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIELD_NAMES)
-    verify_url = verify_url_maker()
-    with in_data_language():
-        for award in valid_awards():
-            record = award_record(award, verify_url)
-            writer.writerow([_csv_cell(name, record[name]) for name in FIELD_NAMES])
+
+    def build() -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(FIELD_NAMES)
+        verify_url = verify_url_maker()
+        with in_data_language():
+            for award in valid_awards():
+                record = award_record(award, verify_url)
+                writer.writerow([_csv_cell(name, record[name]) for name in FIELD_NAMES])
+        return buffer.getvalue().encode("utf-8-sig")
+
     response = HttpResponse(
-        buffer.getvalue().encode("utf-8-sig"),
-        content_type="text/csv; charset=utf-8; header=present",
+        cached_body(request, "csv", build), content_type="text/csv; charset=utf-8; header=present"
     )
     response["Content-Disposition"] = 'attachment; filename="auszeichnungen.csv"'
     return response

@@ -68,6 +68,7 @@ def main() -> None:
         "SECURE_SSL_REDIRECT": "false",
         "TASKS_BACKEND": "immediate",
         "SITE_URL": "https://digitales-amt.bayern.de",
+        "EMAIL_URL": "dummymail://",  # seed_demo's applications send mail
         "LOG_LEVEL": "WARNING",
     }
 

@@ -709,3 +709,19 @@ def test_a_register_import_that_renames_a_holder_changes_the_etag(client, db):
     touch_awards_of([award.municipality_id])
 
     assert client.get("/api/v1/auszeichnungen.json")["ETag"] != before
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auszeichnungen.json", "/api/v1/auszeichnungen.csv"])
+def test_a_built_answer_is_reused_until_the_data_change(
+    client, db, path, django_assert_num_queries, staff_user
+):
+    from awards.services import revoke_award
+
+    award = AwardFactory()
+    first = client.get(path).content
+    with django_assert_num_queries(1):  # the version only
+        assert client.get(path).content == first
+
+    revoke_award(award=award, by=staff_user, reason="Test")
+
+    assert award.number not in client.get(path).content.decode()
