@@ -176,6 +176,26 @@ def test_portal_pages_have_no_accessibility_violations(browser, live_server, sit
     problems = []
     for path in pages.values():
         problems += check(page, path, width)
+
+    # The preview of an uploaded file, with a new, a changed and a faulty row.
+    ars = site["town"].ars
+    rows = [
+        "ars;titel;url;zustaendigkeit;leika_schluessel",
+        f"{ars};Hundesteuer;https://amt.example/hund;kommunal;99001001001000",
+        f"{ars};{link.title} (neu);{link.url};kommunal;",
+        f"{ars};Ohne Adresse;;kommunal;99001001001000",
+    ]
+    page.goto("/portal/verfahren/import/")
+    page.set_input_files(
+        "input[type=file]",
+        files=[
+            {"name": "verfahren.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()}
+        ],
+    )
+    page.get_by_role("button", name="Vorschau anzeigen").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).text_content() == "Vorschau der Datei"
+    problems += [f"preview at {width}px: {found}" for found in violations(page)]
     context.close()
     assert problems == []
 
