@@ -1,11 +1,15 @@
 """The award "Digitales Amt" and its public number."""
 
+import datetime
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import LinkCheckResult, Municipality, Scope
@@ -17,7 +21,39 @@ def format_award_number(year: int, sequence: int) -> str:
     return f"DA-{year}-{sequence:04d}"
 
 
+@dataclass(frozen=True)
+class AwardsVersion:
+    """The state of the awards as public pages show it: the latest change and the number.
+
+    A new award and a revocation both set `updated_at`; the number catches a deleted award.
+    """
+
+    latest: datetime.datetime | None
+    total: int
+
+    @property
+    def token(self) -> str:
+        return f"{self.latest.isoformat() if self.latest else '-'}|{self.total}"
+
+
 class AwardQuerySet(models.QuerySet):
+    def version(self) -> AwardsVersion:
+        """Read the version of all awards in one query that the index on updated_at answers.
+
+        Plain SQL: public pages ask on every request, and building the same query with
+        aggregate() costs several times what the database needs to answer it.
+        """
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        column = connection.ops.quote_name(self.model._meta.get_field("updated_at").column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX({column}), COUNT(*) FROM {table}")  # noqa: S608
+            latest, total = cursor.fetchone()
+        if isinstance(latest, str):  # SQLite answers an aggregate of datetimes with text
+            latest = parse_datetime(latest)
+        if latest is not None and timezone.is_naive(latest):
+            latest = timezone.make_aware(latest, datetime.UTC)
+        return AwardsVersion(latest=latest, total=total)
+
     def valid(self) -> "AwardQuerySet":
         return self.filter(revoked_at__isnull=True)
 

@@ -38,7 +38,7 @@ from django.views.decorators.http import condition, require_safe
 
 from municipalities.models import Kind, Municipality
 
-from .models import Award
+from .models import Award, AwardsVersion
 
 # Bump when the shape of an answer changes, so that caches drop the old one at once.
 FORMAT_VERSION = "1"
@@ -185,38 +185,20 @@ def in_data_language() -> translation.override:
 # The data version: one query for ETag and Last-Modified.
 
 
-@dataclass(frozen=True)
-class DataVersion:
-    last_modified: datetime.datetime | None
-    count: int
-
-    @property
-    def etag(self) -> str:
-        stamp = self.last_modified.isoformat() if self.last_modified else "-"
-        key = f"{FORMAT_VERSION}|{settings.SITE_URL}|{self.count}|{stamp}"
-        return quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
-
-
-def data_version(request: HttpRequest) -> DataVersion:
-    """Return the latest change to any award and the number of valid ones, once per request.
-
-    A revocation saves the award, so it moves `updated_at` as a new award does.
-    """
+def data_version(request: HttpRequest) -> AwardsVersion:
+    """Return the version of the awards, read once per request."""
     if not hasattr(request, "_open_data_version"):
-        figures = Award.objects.aggregate(
-            last_modified=Max("updated_at"),
-            count=Count("pk", filter=Q(revoked_at__isnull=True)),
-        )
-        request._open_data_version = DataVersion(**figures)
+        request._open_data_version = Award.objects.version()
     return request._open_data_version
 
 
 def _etag(request: HttpRequest) -> str:
-    return data_version(request).etag
+    key = f"{FORMAT_VERSION}|{settings.SITE_URL}|{data_version(request).token}"
+    return quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
 
 
 def _last_modified(request: HttpRequest) -> datetime.datetime | None:
-    return data_version(request).last_modified
+    return data_version(request).latest
 
 
 def open_data(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -245,7 +227,7 @@ versioned = condition(etag_func=_etag, last_modified_func=_last_modified)
 
 def cached_body(request: HttpRequest, kind: str, build: Callable[[], bytes]) -> bytes:
     """Build a body once per data version; later requests cost the version query only."""
-    key = f"opendata:{kind}:{data_version(request).etag}"
+    key = f"opendata:{kind}:{_etag(request)}"
     body = cache.get(key)
     if body is None:
         body = build()
@@ -334,7 +316,7 @@ def dataset(request: HttpRequest) -> dict[str, Any]:
             "herausgeber": PUBLISHER,
             "lizenz": {"name": LICENCE_NAME, "url": LICENCE_URL},
             "namensnennung": ATTRIBUTION,
-            "stand": _timestamp(version.last_modified),
+            "stand": _timestamp(version.latest),
             "anzahl": len(records),
             "dokumentation": absolute(reverse("awards:opendata")),
             "schema": absolute(reverse("awards:openapi")),
@@ -348,7 +330,9 @@ def dataset(request: HttpRequest) -> dict[str, Any]:
 @require_safe
 def overview(request: HttpRequest) -> HttpResponse:
     """Explain the open data for people: the files, their fields, the licence, an example."""
-    version = data_version(request)
+    state = Award.objects.aggregate(
+        latest=Max("updated_at"), count=Count("pk", filter=Q(revoked_at__isnull=True))
+    )
     sample = valid_awards().first()
     with in_data_language():
         record = award_record(sample) if sample else None
@@ -389,7 +373,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         },
     ]
     context = {
-        "version": version,
+        "state": state,
         "datasets": datasets,
         "fields": FIELDS,
         "sample": json.dumps(record, ensure_ascii=False, indent=2) if record else "",

@@ -13,25 +13,21 @@ Neither cache ever holds a CSRF token, a user's name or a message. A page with n
 visitor's own is `Cache-Control: public` (a CDN may keep it), any other one `private`.
 """
 
-import functools
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -95,44 +91,6 @@ def matching(term: str) -> Q:
     return condition
 
 
-@functools.cache
-def _version_sql() -> str:
-    quote = connection.ops.quote_name
-    updated_at = quote(Award._meta.get_field("updated_at").column)
-    return f"SELECT MAX({updated_at}), COUNT(*) FROM {quote(Award._meta.db_table)}"  # noqa: S608
-
-
-@dataclass
-class DataVersion:
-    """What the list shows changes with the awards: their latest change and their number.
-
-    A new award and a revocation both set `updated_at`; the number catches a deleted award.
-    """
-
-    latest: datetime | None
-    total: int
-
-    @classmethod
-    def current(cls) -> "DataVersion":
-        """Read the version in one query that indexes answer.
-
-        Plain SQL: this runs on every request to the list, and building the same query with
-        aggregate() costs several times what the database needs to answer it.
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(_version_sql())
-            latest, total = cursor.fetchone()
-        if isinstance(latest, str):  # SQLite answers an aggregate of datetimes with text
-            latest = parse_datetime(latest)
-        if latest is not None and timezone.is_naive(latest):
-            latest = timezone.make_aware(latest, UTC)
-        return cls(latest=latest, total=total)
-
-    @property
-    def token(self) -> str:
-        return f"{self.latest.isoformat() if self.latest else '-'}|{self.total}"
-
-
 @dataclass
 class Result:
     """One row of the list: an award, and the member Gemeinden a search found it through."""
@@ -162,7 +120,7 @@ def _page_number(raw: str) -> int:
 @require_safe
 def holder_list(request: HttpRequest) -> HttpResponse:
     """List every current holder with search, filters, sort order and pages."""
-    version = DataVersion.current()
+    version = Award.objects.version()
     language = translation.get_language()
     parameters = _normalized_parameters(request)
     key = hashlib.sha256(f"{version.token}|{language}|{parameters}".encode()).hexdigest()

@@ -78,13 +78,9 @@ class DataVersion:
 
 
 def awards_version() -> DataVersion:
-    """Return the version of the awards: the latest change and the number of awards (one query).
-
-    Revoking saves `updated_at`; deleting an award changes the count.
-    """
-    version = Award.objects.aggregate(last=Max("updated_at"), total=Count("pk"))
-    last = version["last"]
-    return DataVersion(last, f"{version['total']}:{last.isoformat() if last else '-'}")
+    """Return the version of the awards (one query)."""
+    version = Award.objects.version()
+    return DataVersion(version.latest, version.token)
 
 
 def statistics_version() -> DataVersion:
