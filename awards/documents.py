@@ -7,6 +7,7 @@ never changes: its hash is also its ETag.
 """
 
 import atexit
+import base64
 import hashlib
 import io
 import json
@@ -15,6 +16,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 import segno
 from django.conf import settings
@@ -211,8 +213,6 @@ def _n(value: float) -> str:
 
 def coat_of_arms_data_uri(name: str) -> str:
     """Return the stored (already re-encoded) coat of arms as a data URI for the PDF."""
-    import base64
-
     if not name:
         return ""
     with default_storage.open(name, "rb") as image:
@@ -399,8 +399,6 @@ def _glyph_path(text: str, weight: str, size: float, x: float, baseline: float) 
 
 def signet_svg(facts: AwardFacts) -> str:
     """Draw the signet as the scalable original: outlined text, a vector QR code."""
-    from xml.sax.saxutils import quoteattr
-
     layout = signet_layout(facts)
     height = signet_height(BASE_WIDTH)
     text = "".join(
@@ -416,7 +414,7 @@ def signet_svg(facts: AwardFacts) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {BASE_WIDTH} {height}" '
         f'width="{BASE_WIDTH}" height="{height}" role="img" aria-label={quoteattr(label)}>'
-        f"<title>{_escape(label)}</title>"
+        f"<title>{escape(label)}</title>"
         f'<rect width="{BASE_WIDTH}" height="{height}" rx="12" fill="{SIGNET_BLUE}"/>'
         f'<path fill="#fff" d="{text}"/>'
         f'<rect x="{PADDING}" y="{layout.rule_y}" width="{rule_width}" height="2" fill="#fff"/>'
@@ -424,12 +422,6 @@ def signet_svg(facts: AwardFacts) -> str:
         f'<path fill="#000" shape-rendering="crispEdges" d="{qr_path}"/>'
         "</svg>\n"
     )
-
-
-def _escape(text: str) -> str:
-    from xml.sax.saxutils import escape
-
-    return escape(text)
 
 
 def render(facts: AwardFacts, document: Document) -> bytes:
@@ -441,12 +433,6 @@ def render(facts: AwardFacts, document: Document) -> bytes:
 
 
 # Storing
-
-
-def stored_name(award: Award, document: Document) -> tuple[str, bool]:
-    """Return the storage name of the award's current document and whether it is stored."""
-    name = storage_name(award_facts(award), document)
-    return name, default_storage.exists(name)
 
 
 def store(facts: AwardFacts, document: Document) -> str:

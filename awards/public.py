@@ -33,8 +33,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from municipalities.models import Kind, Municipality
+from municipalities.models import GEMEINDE_KINDS, Kind, Municipality
 
+from . import documents
 from .models import Award
 from .public_forms import SORT_NEWEST, SORT_ORDERS, HolderFilterForm
 
@@ -52,14 +53,10 @@ MEMBERS_SHOWN = 3
 # How many Kommunen without the title a search lists below the results.
 OTHERS_SHOWN = 10
 
-# The signet image as the lead's signet view draws it: 320 px wide at 1x.
-SIGNET_WIDTH = 320
-SIGNET_HEIGHT = SIGNET_WIDTH * 5 // 4
 
-GEMEINDE_KINDS = (Kind.GEMEINDE, Kind.MARKT, Kind.STADT, Kind.GROSSE_KREISSTADT)
 # Words people put before a name ("Markt Hösbach", "Landkreis Regensburg") and the kinds they mean.
 TITLE_WORDS = {
-    "gemeinde": (*GEMEINDE_KINDS, Kind.KREISFREIE_STADT),
+    "gemeinde": GEMEINDE_KINDS,
     "markt": (Kind.MARKT,),
     "stadt": (Kind.STADT, Kind.GROSSE_KREISSTADT, Kind.KREISFREIE_STADT),
     "große kreisstadt": (Kind.GROSSE_KREISSTADT,),
@@ -366,8 +363,8 @@ def municipality_detail(request: HttpRequest, ars: str) -> HttpResponse:
             "area": area,
             "missing": missing,
             "area_km2": municipality.area_ha / 100 if municipality.area_ha else None,
-            "signet_width": SIGNET_WIDTH,
-            "signet_height": SIGNET_HEIGHT,
+            "signet_width": documents.SIGNET_DEFAULT_WIDTH,
+            "signet_height": documents.signet_height(documents.SIGNET_DEFAULT_WIDTH),
         },
     )
 

@@ -28,21 +28,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import condition, require_safe
 
-from municipalities.models import Kind, Municipality
+from municipalities.models import GEMEINDE_KINDS, Kind, Municipality
 
 from . import charts
 from .models import Award
 
 # Public caches and browsers may keep a page this long before they ask again.
 MAX_AGE = 300
-
-GEMEINDE_KINDS = (
-    Kind.GEMEINDE,
-    Kind.MARKT,
-    Kind.STADT,
-    Kind.GROSSE_KREISSTADT,
-    Kind.KREISFREIE_STADT,
-)
 
 # "Close to the threshold": at least this share of it (4/5 = 80 %), but below it.
 NEAR_NUMERATOR, NEAR_DENOMINATOR = 4, 5

@@ -292,7 +292,9 @@ def portal_state(municipality: Municipality) -> dict[str, Any]:
                 change_request = latest
             else:
                 rejection = latest
-    award = Award.objects.valid().filter(municipality=municipality).order_by("-issued_on").first()
+    award = Award.objects.valid().filter(municipality=municipality).first()
+    if award is not None:
+        award.municipality = municipality  # the documents' snippet names it
     revoked = None
     if award is None:
         revoked = (

@@ -39,6 +39,15 @@ class Kind(models.TextChoices):
     BEZIRK = "bezirk", _("Bezirk")
 
 
+# The kinds that are one Gemeinde (a kreisfreie Stadt is Gemeinde and Kreis at once).
+GEMEINDE_KINDS = (
+    Kind.GEMEINDE,
+    Kind.MARKT,
+    Kind.STADT,
+    Kind.GROSSE_KREISSTADT,
+    Kind.KREISFREIE_STADT,
+)
+
 # The form of the name people use on a plaque or a letterhead.
 TITLE_PREFIXES = {
     Kind.GEMEINDE: _("Gemeinde"),

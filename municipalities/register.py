@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.models import Kind, Municipality
+from municipalities.models import GEMEINDE_KINDS, Kind, Municipality
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_REGISTER = DATA_DIR / "GV100AD_31082025_BY.txt"
@@ -60,10 +60,6 @@ KIND_BY_TEXT_KEY = {
     ("60", "67"): Kind.GROSSE_KREISSTADT,
 }
 SKIPPED_TEXT_KEYS = {("40", "41"), ("50", "50"), ("60", "65"), ("60", "66")}
-GEMEINDE_KINDS = frozenset(
-    {Kind.GEMEINDE, Kind.MARKT, Kind.STADT, Kind.GROSSE_KREISSTADT, Kind.KREISFREIE_STADT}
-)
-
 # The GV100 writes the status of a place after its name ("Hösbach, M", "Emmerting (VGem)").
 # The name people use drops it; `register_name` keeps the register's form.
 NAME_SUFFIXES = (", GKSt", ", St", ", M", ", Landeshauptstadt", " (VGem)")

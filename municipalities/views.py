@@ -20,7 +20,6 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -499,7 +498,7 @@ def _coat_of_arms(request: HttpRequest, limit: UploadLimitHandler | None) -> Htt
             )
             _replace_coat_of_arms(municipality, name)
             messages.success(
-                request, _("Das Wappen ist gespeichert. Schild und Prüfseite zeigen es ab sofort.")
+                request, _("Das Wappen ist gespeichert. Das Schild zeigt es ab sofort.")
             )
             return redirect("portal:coat_of_arms")
     status = 400 if form.is_bound else 200
@@ -518,7 +517,6 @@ def _replace_coat_of_arms(municipality: Municipality, name: str) -> None:
         municipality.coat_of_arms.name = name
         award = Award.objects.valid().filter(municipality=municipality).first()
         if award is not None:
-            Award.objects.filter(pk=award.pk).update(updated_at=timezone.now())
             transaction.on_commit(lambda: render_award_documents.enqueue(award_id=award.pk))
         if old and old != name:
             transaction.on_commit(lambda: default_storage.delete(old))

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from awards.public import SIGNET_HEIGHT, SIGNET_WIDTH
+from awards.documents import SIGNET_DEFAULT_WIDTH as SIGNET_WIDTH
+from awards.documents import signet_height
 from municipalities.models import Kind, Threshold
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
 from tests.municipalities.test_admin import assert_csp_clean
@@ -115,7 +116,7 @@ def test_a_holder_shows_its_award_signet_and_verification_link(client, region):
     img = re.search(r"<img [^>]*public-award__signet[^>]*>", content).group(0)
     assert f'src="{signet}?breite={SIGNET_WIDTH}"' in img
     assert f'srcset="{signet}?breite={SIGNET_WIDTH * 2} 2x"' in img
-    assert f'width="{SIGNET_WIDTH}" height="{SIGNET_HEIGHT}"' in img
+    assert f'width="{SIGNET_WIDTH}" height="{signet_height(SIGNET_WIDTH)}"' in img
     assert 'alt="Online-Signet „Digitales Amt“, Nummer DA-2021-0002"' in img
     assert f'href="{reverse("awards:verify", args=[award.number])}"' in content
     assert "Auszeichnung DA-2021-0002 prüfen" in page
@@ -125,7 +126,7 @@ def test_a_holder_shows_its_award_signet_and_verification_link(client, region):
 
 
 def test_the_signet_is_drawn_320_pixels_wide_at_five_to_four(region):
-    assert (SIGNET_WIDTH, SIGNET_HEIGHT) == (320, 400)
+    assert (SIGNET_WIDTH, signet_height(SIGNET_WIDTH)) == (320, 400)
 
 
 def test_a_holding_landkreis_says_its_award_is_not_its_gemeinden(client, region):
