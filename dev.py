@@ -97,6 +97,7 @@ def start() -> None:
     env = sync()
     write_development_env()
     manage(env, "migrate", "--no-input")
+    manage(env, "createcachetable")
     manage(env, "import_municipalities")
     manage(env, "import_services")
     manage(env, "setup_roles")

@@ -6,12 +6,12 @@ matching function in `awards.services`, which checks the state, writes the histo
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, Model, Q, QuerySet, Value, When
-from django.forms import Form
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -27,12 +27,15 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from municipalities.admin import RegierungsbezirkFilter, external_link, procedure_links_url
-from municipalities.models import Kind, Municipality
+from digitalesamt.lib.admin import BooleanListFilter, external_link
+from digitalesamt.lib.forms import first_error
+from municipalities.admin import RegierungsbezirkFilter, procedure_links_url
+from municipalities.constants import Kind
 
 from . import services
+from .constants import APPROVE, AWAITING_REVIEW, SPOT_CHECK, START_REVIEW, Status
 from .forms import DrawSampleForm, RejectForm, RequestChangesForm, RevocationForm, VerdictForm
-from .models import Application, Award, SpotCheck, Status
+from .models import Application, Award, SpotCheck, TransitionError
 from .review import (
     compare_evidence,
     draw_spot_checks,
@@ -40,7 +43,6 @@ from .review import (
     with_latest_submission,
     with_live_progress,
 )
-from .services import REVIEWABLE, TransitionError
 
 # Set once on issue and printed on the plaque: changing them would falsify a public record.
 ISSUED_FIELDS = ("number", "municipality", "issued_on", "procedure_count", "created_at")
@@ -57,10 +59,6 @@ def post_only(request: HttpRequest) -> HttpResponse | None:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     return None
-
-
-def first_error(form: Form) -> str:
-    return next(str(error) for errors in form.errors.values() for error in errors)
 
 
 class AwardYearFilter(admin.SimpleListFilter):
@@ -80,37 +78,24 @@ class AwardYearFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RevokedFilter(admin.SimpleListFilter):
+class RevokedFilter(BooleanListFilter):
     title = _("widerrufen")
     parameter_name = "revoked"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("1", gettext("ja")), ("0", gettext("nein"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "1":
-            return queryset.filter(revoked_at__isnull=False)
-        if self.value() == "0":
-            return queryset.filter(revoked_at__isnull=True)
-        return queryset
+    condition = Q(revoked_at__isnull=False)
 
 
-class AtRiskFilter(admin.SimpleListFilter):
+class AtRiskFilter(BooleanListFilter):
     """Valid awards whose Kommune's live count fell below its threshold (see revalidate_awards)."""
 
     title = _("gefährdet (unter Schwellenwert)")
     parameter_name = "at_risk"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("1", gettext("ja")), ("0", gettext("nein"))]
+    def yes(self, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(pk__in=Award.objects.holders_at_risk().values("pk"))
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        at_risk = Award.objects.holders_at_risk().values("pk")
-        if self.value() == "1":
-            return queryset.filter(pk__in=at_risk)
-        if self.value() == "0":
-            return queryset.valid().exclude(pk__in=at_risk)
-        return queryset
+    def no(self, queryset: QuerySet) -> QuerySet:
+        # A revoked award is neither: it is not held any more.
+        return queryset.valid().exclude(pk__in=Award.objects.holders_at_risk().values("pk"))
 
 
 @admin.register(Award)
@@ -345,11 +330,11 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Online-Verfahren jetzt"))
     def live_progress(self, obj: Application) -> SafeString:
-        progress = Municipality.objects.with_progress().get(pk=obj.municipality_id)
+        progress = obj.municipality.progress()
         return format_html(
             '{} <a href="{}">{}</a>',
             gettext("%(count)d aktiv gezählt, Schwellenwert %(threshold)d.")
-            % {"count": progress.procedure_count, "threshold": progress.threshold},
+            % {"count": progress.count, "threshold": progress.threshold},
             procedure_links_url(municipality=obj.municipality_id),
             gettext("Liste der Online-Verfahren"),
         )
@@ -392,7 +377,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     def get_ordering(self, request: HttpRequest) -> list:
         # The queue: what waits for the ministry first, the longest waiting at the top.
         return [
-            Case(When(status__in=REVIEWABLE, then=Value(0)), default=Value(1)).asc(),
+            Case(When(status__in=AWAITING_REVIEW, then=Value(0)), default=Value(1)).asc(),
             F("submitted_at").asc(nulls_last=True),
             "created_at",
         ]
@@ -460,7 +445,6 @@ class ApplicationAdmin(admin.ModelAdmin):
         latest = submissions[0] if submissions else None
         comparison = compare_evidence(latest) if latest is not None else None
         can_review = self.has_review_permission(request)
-        reviewable = application.status in REVIEWABLE
         spot_checks = []
         available = 0
         if latest is not None:
@@ -496,10 +480,14 @@ class ApplicationAdmin(admin.ModelAdmin):
             ],
             "spot_checks": spot_checks,
             "can_review": can_review,
-            "can_start_review": can_review and application.status == Status.SUBMITTED,
-            "can_decide": can_review and reviewable,
-            "can_draw": self.has_draw_permission(request) and reviewable and latest is not None,
-            "can_judge": self.has_verdict_permission(request) and reviewable,
+            "can_start_review": can_review and application.can(START_REVIEW),
+            "can_decide": can_review and application.can(APPROVE),
+            "can_draw": (
+                self.has_draw_permission(request)
+                and application.can(SPOT_CHECK)
+                and latest is not None
+            ),
+            "can_judge": self.has_verdict_permission(request) and application.can(SPOT_CHECK),
             "status_label": application.get_status_display(),
             "draw_form": DrawSampleForm(available=available, auto_id="id_draw_%s")
             if available
@@ -528,7 +516,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         request: HttpRequest,
         object_id: int,
         step: Callable[[Application], str],
-        form_class: type[Form] | None = None,
+        form_class: type[forms.Form] | None = None,
     ) -> HttpResponse:
         """Run one workflow step; a refusal becomes an error message and changes nothing."""
         if refusal := post_only(request):

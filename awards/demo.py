@@ -17,8 +17,9 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from municipalities.accounts import REVIEWER_GROUP, setup_roles
-from municipalities.models import Kind, Membership, Municipality, ProcedureLink, Scope, Service
+from digitalesamt.accounts.roles import REVIEWER_GROUP, setup_roles
+from municipalities.constants import Kind, Scope
+from municipalities.models import Membership, Municipality, ProcedureLink, Service
 
 from .models import Award, format_award_number
 

@@ -2,7 +2,6 @@
 
 import datetime
 import re
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -12,7 +11,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from municipalities.models import LinkCheckResult, Municipality, Scope
+from digitalesamt.lib.http import Version
+from municipalities.constants import LinkCheckResult, Scope
+from municipalities.models import Municipality
+
+from .constants import ACTIONS, AWAITING_REVIEW, OPEN_STATUSES, Status, Verdict
 
 AWARD_NUMBER_PATTERN = re.compile(r"^DA-(\d{4})-(\d{4})$")
 
@@ -21,24 +24,11 @@ def format_award_number(year: int, sequence: int) -> str:
     return f"DA-{year}-{sequence:04d}"
 
 
-@dataclass(frozen=True)
-class AwardsVersion:
-    """The state of the awards as public pages show it: the latest change and the number.
-
-    A new award and a revocation both set `updated_at`; the number catches a deleted award.
-    """
-
-    latest: datetime.datetime | None
-    total: int
-
-    @property
-    def token(self) -> str:
-        return f"{self.latest.isoformat() if self.latest else '-'}|{self.total}"
-
-
 class AwardQuerySet(models.QuerySet):
-    def version(self) -> AwardsVersion:
+    def version(self) -> Version:
         """Read the version of all awards in one query that the index on updated_at answers.
+
+        A new award and a revocation both set `updated_at`; the number catches a deleted award.
 
         Plain SQL: public pages ask on every request, and building the same query with
         aggregate() costs several times what the database needs to answer it.
@@ -52,7 +42,8 @@ class AwardQuerySet(models.QuerySet):
             latest = parse_datetime(latest)
         if latest is not None and timezone.is_naive(latest):
             latest = timezone.make_aware(latest, datetime.UTC)
-        return AwardsVersion(latest=latest, total=total)
+        token = f"{latest.isoformat() if latest else '-'}|{total}"
+        return Version(token, latest)
 
     def valid(self) -> "AwardQuerySet":
         return self.filter(revoked_at__isnull=True)
@@ -60,11 +51,10 @@ class AwardQuerySet(models.QuerySet):
     def of_year(self, year: int) -> "AwardQuerySet":
         return self.filter(number__startswith=f"DA-{year}-")
 
-    def next_number(self, year: int) -> str:
-        """Return the next free number of the year; callers serialise on the year themselves."""
+    def last_sequence(self, year: int) -> int:
+        """Return the highest running number issued in a year (0 if none)."""
         numbers = self.of_year(year).values_list("number", flat=True)
-        used = [int(number[-4:]) for number in numbers]
-        return format_award_number(year, max(used, default=0) + 1)
+        return max((int(number[-4:]) for number in numbers), default=0)
 
     def holders_at_risk(self) -> "AwardQuerySet":
         """Valid awards whose Kommune's live count fell below its threshold (one query)."""
@@ -137,17 +127,8 @@ class Award(models.Model):
         return self.revoked_at is not None
 
 
-class Status(models.TextChoices):
-    DRAFT = "draft", _("Entwurf")
-    SUBMITTED = "submitted", _("eingereicht")
-    IN_REVIEW = "in_review", _("in Prüfung")
-    CHANGES_REQUESTED = "changes_requested", _("Nachbesserung erbeten")
-    APPROVED = "approved", _("bewilligt")
-    REJECTED = "rejected", _("abgelehnt")
-    WITHDRAWN = "withdrawn", _("zurückgezogen")
-
-
-OPEN_STATUSES = [Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.CHANGES_REQUESTED]
+class TransitionError(Exception):
+    """A workflow step that is not allowed now; the message says why, for the user."""
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -155,7 +136,7 @@ class ApplicationQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def awaiting_review(self) -> "ApplicationQuerySet":
-        return self.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW])
+        return self.filter(status__in=AWAITING_REVIEW)
 
 
 class Application(models.Model):
@@ -209,13 +190,34 @@ class Application(models.Model):
     def __str__(self) -> str:
         return _("Antrag %(kommune)s") % {"kommune": self.municipality.title}
 
+    def can(self, action: str) -> bool:
+        """Tell whether the workflow step `action` (awards.constants) is allowed now."""
+        return self.status in ACTIONS[action].sources
+
+    @property
+    def allowed_actions(self) -> frozenset[str]:
+        """The workflow steps allowed now, for templates: {% if "submit" in ... %}."""
+        return frozenset(name for name in ACTIONS if self.can(name))
+
+    def ensure_allowed(self, action: str) -> None:
+        """Raise TransitionError, saying why, unless the step `action` is allowed now."""
+        if self.can(action):
+            return
+        rule = ACTIONS[action]
+        refusal = rule.refusals.get(self.status, rule.refusal)
+        raise TransitionError(
+            str(refusal) % {"status": Status(self.status).label, "kommune": self.municipality.title}
+        )
+
     @property
     def is_open(self) -> bool:
+        """Whether the application is still going (it blocks a new one)."""
         return self.status in OPEN_STATUSES
 
     @property
-    def can_be_edited_by_kommune(self) -> bool:
-        return self.status in (Status.DRAFT, Status.CHANGES_REQUESTED)
+    def awaits_ministry(self) -> bool:
+        """Whether the ministry holds the frozen evidence (submitted or in review)."""
+        return self.status in AWAITING_REVIEW
 
     def latest_submission(self) -> "Submission | None":
         return self.submissions.order_by("-number").first()
@@ -314,12 +316,6 @@ class EvidenceItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-class Verdict(models.TextChoices):
-    OK = "ok", _("in Ordnung")
-    NOT_ONLINE = "not_online", _("kein Online-Verfahren")
-    BROKEN = "broken", _("nicht erreichbar")
 
 
 class SpotCheck(models.Model):

@@ -3,17 +3,18 @@
 import secrets
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from municipalities.models import Municipality, ProcedureLink, Scope
+from municipalities.constants import Scope
+from municipalities.models import Municipality, ProcedureLink
 
-from .models import Application, Award, EvidenceItem, SpotCheck, Status, Submission
-from .services import REVIEWABLE, TransitionError
+from .constants import SPOT_CHECK
+from .models import Application, Award, EvidenceItem, SpotCheck, Submission, TransitionError
 
 DEFAULT_SAMPLE_SIZE = 10
 
@@ -168,14 +169,6 @@ def compare_evidence(submission: Submission) -> EvidenceComparison:
     return EvidenceComparison(submission=submission, rows=rows)
 
 
-def _check_reviewable(application: Application) -> None:
-    if application.status not in REVIEWABLE:
-        raise TransitionError(
-            _("Stichproben sind nur während der Prüfung möglich (jetzt: „%(status)s“).")
-            % {"status": Status(application.status).label}
-        )
-
-
 def undrawn_items(submission: Submission) -> QuerySet[EvidenceItem]:
     return EvidenceItem.objects.filter(submission=submission, spot_check__isnull=True)
 
@@ -187,7 +180,7 @@ def draw_spot_checks(
     with transaction.atomic():
         # The row lock serialises two reviewers drawing at once, so no link is drawn twice.
         application = Application.objects.select_for_update().get(pk=application.pk)
-        _check_reviewable(application)
+        application.ensure_allowed(SPOT_CHECK)
         submission = application.latest_submission()
         if submission is None:
             raise TransitionError(_("Der Antrag wurde noch nicht eingereicht."))
@@ -211,7 +204,7 @@ def record_verdict(
     """Store a reviewer's verdict on one drawn link; a decided application keeps its verdicts."""
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)
-        _check_reviewable(application)
+        application.ensure_allowed(SPOT_CHECK)
         spot_check.verdict = verdict
         spot_check.note = note
         spot_check.reviewer = reviewer

@@ -6,7 +6,7 @@ a double click or two reviewers at the same moment cannot move it twice or issue
 
 import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -16,21 +16,29 @@ from django.utils.translation import ngettext
 from municipalities.models import Municipality, ProcedureLink
 
 from . import notifications, tasks
+from .constants import (
+    ACTIONS,
+    APPROVE,
+    REJECT,
+    REQUEST_CHANGES,
+    RESUBMIT,
+    START_REVIEW,
+    SUBMIT,
+    WITHDRAW,
+    Status,
+)
 from .models import (
-    OPEN_STATUSES,
     Application,
     ApplicationEvent,
     Award,
     AwardSequence,
     EvidenceItem,
-    Status,
     Submission,
+    TransitionError,
     format_award_number,
 )
 
-
-class TransitionError(Exception):
-    """A workflow step that is not allowed now; the message says why, for the user."""
+__all__ = ["TransitionError"]  # the exception of every function here
 
 
 def _locked(application: Application) -> Application:
@@ -42,37 +50,20 @@ def _locked(application: Application) -> Application:
 
 
 def _move(
-    application: Application,
-    *,
-    to: str,
-    actor: AbstractBaseUser | None,
-    comment: str = "",
-    allowed_from: tuple[str, ...],
-    refusal: str,
+    application: Application, action: str, *, actor: AbstractBaseUser | None, comment: str = ""
 ) -> ApplicationEvent:
-    if application.status not in allowed_from:
-        raise TransitionError(
-            refusal
-            % {
-                "status": Status(application.status).label,
-                "kommune": application.municipality.title,
-            }
-        )
+    """Take the step `action` of the workflow table on a locked row and write its history."""
+    application.ensure_allowed(action)
+    target = ACTIONS[action].target
     event = ApplicationEvent.objects.create(
         application=application,
         actor=actor,
         from_status=application.status,
-        to_status=to,
+        to_status=target,
         comment=comment,
     )
-    application.status = to
+    application.status = target
     return event
-
-
-def missing_procedures(municipality: Municipality) -> tuple[int, int, int]:
-    """Return (count, threshold, missing) by the counting rule."""
-    row = Municipality.objects.with_progress().get(pk=municipality.pk)
-    return row.procedure_count, row.threshold, max(row.threshold - row.procedure_count, 0)
 
 
 def create_application(*, municipality: Municipality, by: AbstractBaseUser) -> Application:
@@ -102,9 +93,11 @@ def submit_application(
     """Submit (or resubmit after a request for changes) and freeze the evidence."""
     with transaction.atomic():
         application = _locked(application)
-        municipality = application.municipality
-        count, threshold, missing = missing_procedures(municipality)
-        if application.status in (Status.DRAFT, Status.CHANGES_REQUESTED) and missing:
+        action = RESUBMIT if application.can(RESUBMIT) else SUBMIT
+        application.ensure_allowed(action)
+        progress = application.municipality.progress()
+        count, threshold, missing = progress.count, progress.threshold, progress.missing
+        if missing:
             raise TransitionError(
                 ngettext(
                     "Es fehlt noch %(missing)d Online-Verfahren: gezählt sind %(count)d, "
@@ -115,14 +108,7 @@ def submit_application(
                 )
                 % {"missing": missing, "count": count, "threshold": threshold}
             )
-        _move(
-            application,
-            to=Status.SUBMITTED,
-            actor=by,
-            comment=comment,
-            allowed_from=(Status.DRAFT, Status.CHANGES_REQUESTED),
-            refusal=_("Ein Antrag im Status „%(status)s“ kann nicht eingereicht werden."),
-        )
+        _move(application, action, actor=by, comment=comment)
         number = (application.submissions.aggregate(n=Max("number"))["n"] or 0) + 1
         submission = Submission.objects.create(
             application=application,
@@ -164,9 +150,7 @@ def freeze_evidence(submission: Submission) -> None:
 
 
 def enqueue_link_check(submission: Submission) -> None:
-    from .tasks import check_submission_links
-
-    check_submission_links.enqueue(submission.pk)
+    tasks.check_submission_links.enqueue(submission.pk)
 
 
 def withdraw_application(
@@ -174,14 +158,7 @@ def withdraw_application(
 ) -> Application:
     with transaction.atomic():
         application = _locked(application)
-        _move(
-            application,
-            to=Status.WITHDRAWN,
-            actor=by,
-            comment=comment,
-            allowed_from=(Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED),
-            refusal=_("Ein Antrag im Status „%(status)s“ kann nicht zurückgezogen werden."),
-        )
+        _move(application, WITHDRAW, actor=by, comment=comment)
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "decided_at"])
     return application
@@ -190,22 +167,10 @@ def withdraw_application(
 def start_review(*, application: Application, reviewer: AbstractBaseUser) -> Application:
     with transaction.atomic():
         application = _locked(application)
-        _move(
-            application,
-            to=Status.IN_REVIEW,
-            actor=reviewer,
-            allowed_from=(Status.SUBMITTED,),
-            refusal=_(
-                "Die Prüfung kann nur bei einem eingereichten Antrag beginnen "
-                "(jetzt: „%(status)s“)."
-            ),
-        )
+        _move(application, START_REVIEW, actor=reviewer)
         application.reviewer = reviewer
         application.save(update_fields=["status", "reviewer"])
     return application
-
-
-REVIEWABLE = (Status.SUBMITTED, Status.IN_REVIEW)
 
 
 def request_changes(
@@ -215,16 +180,7 @@ def request_changes(
         raise TransitionError(_("Bitte schreiben Sie, was die Kommune nachbessern soll."))
     with transaction.atomic():
         application = _locked(application)
-        event = _move(
-            application,
-            to=Status.CHANGES_REQUESTED,
-            actor=reviewer,
-            comment=message.strip(),
-            allowed_from=REVIEWABLE,
-            refusal=_(
-                "Nachbesserung kann nur während der Prüfung erbeten werden (jetzt: „%(status)s“)."
-            ),
-        )
+        event = _move(application, REQUEST_CHANGES, actor=reviewer, comment=message.strip())
         application.reviewer = reviewer
         application.save(update_fields=["status", "reviewer"])
         transaction.on_commit(lambda: notifications.changes_requested(application, event))
@@ -238,14 +194,7 @@ def reject_application(
         raise TransitionError(_("Bitte geben Sie den Grund der Ablehnung an."))
     with transaction.atomic():
         application = _locked(application)
-        event = _move(
-            application,
-            to=Status.REJECTED,
-            actor=reviewer,
-            comment=reason.strip(),
-            allowed_from=REVIEWABLE,
-            refusal=_("Nur ein Antrag in Prüfung kann abgelehnt werden (jetzt: „%(status)s“)."),
-        )
+        event = _move(application, REJECT, actor=reviewer, comment=reason.strip())
         application.reviewer = reviewer
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "reviewer", "decided_at"])
@@ -259,14 +208,7 @@ def approve_application(
     """Approve and issue the award with the next free number of the year: exactly once."""
     with transaction.atomic():
         application = _locked(application)
-        _move(
-            application,
-            to=Status.APPROVED,
-            actor=reviewer,
-            comment=comment,
-            allowed_from=REVIEWABLE,
-            refusal=_("Nur ein Antrag in Prüfung kann bewilligt werden (jetzt: „%(status)s“)."),
-        )
+        _move(application, APPROVE, actor=reviewer, comment=comment)
         submission = application.latest_submission()
         today = timezone.localdate()
         award = Award.objects.create(
@@ -290,8 +232,7 @@ def _next_award_number(day: datetime.date) -> str:
     year = day.year
     try:
         with transaction.atomic():
-            issued = Award.objects.of_year(year).values_list("number", flat=True)
-            last = max((int(number[-4:]) for number in issued), default=0)
+            last = Award.objects.last_sequence(year)
             AwardSequence.objects.get_or_create(year=year, defaults={"last": last})
     except IntegrityError:
         pass  # another approval created the row first; lock it below
@@ -315,7 +256,3 @@ def revoke_award(*, award: Award, by: AbstractBaseUser, reason: str) -> Award:
         award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason", "updated_at"])
         transaction.on_commit(lambda: notifications.award_revoked(award))
     return award
-
-
-def open_application_for(municipality: Municipality) -> Application | None:
-    return Application.objects.filter(municipality=municipality, status__in=OPEN_STATUSES).first()

@@ -1,31 +1,25 @@
-"""Background work: mail and link checks (at once in development, by db_worker in production)."""
+"""Background work: link checks and documents (at once in development, by db_worker otherwise)."""
 
-from django.conf import settings
-from django.core.mail import send_mail
+from django.core.cache import cache
 from django.db import transaction
 from django.tasks import task
 
-from municipalities.linkcheck import check_urls
+from digitalesamt.lib.linkcheck import check_urls
 
-
-@task
-def send_mail_task(*, subject: str, body: str, recipients: list[str]) -> int:
-    """Send one plain-text mail; the worker retries nothing, failures land in its log."""
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+from . import documents
+from .models import Award, EvidenceItem
 
 
 @task
 def check_submission_links(submission_id: int) -> dict[str, int]:
     """Check every link of a submission and store each result beside the frozen evidence."""
-    from .models import EvidenceItem
-
     items = list(EvidenceItem.objects.filter(submission_id=submission_id))
     results = check_urls([item.url for item in items])
     for item in items:
         outcome = results[item.url]
         item.check_result = outcome.result
         item.check_status = outcome.status_code
-        item.check_detail = outcome.detail[:300]
+        item.check_detail = outcome.detail
         item.checked_at = outcome.checked_at
     with transaction.atomic():
         EvidenceItem.objects.bulk_update(
@@ -37,28 +31,26 @@ def check_submission_links(submission_id: int) -> dict[str, int]:
     return summary
 
 
+def render_lock_key(name: str) -> str:
+    """Return the shared-cache key that says a document is being rendered."""
+    return f"rendering:{name}"
+
+
 @task
 def render_document(*, award_id: int, document: str) -> str:
     """Render and store one document of an award, unless its current version is stored."""
-    from django.core.cache import cache
-
-    from . import documents
-    from .models import Award
-
     award = Award.objects.select_related("municipality").get(pk=award_id)
     facts = documents.award_facts(award)
+    kind = documents.DOCUMENTS[document]
     try:
-        return documents.store(facts, documents.DOCUMENTS[document])
+        return documents.store(facts, kind)
     finally:
-        cache.delete(f"rendering:{documents.storage_name(facts, documents.DOCUMENTS[document])}")
+        cache.delete(render_lock_key(documents.storage_name(facts, kind)))
 
 
 @task
 def render_award_documents(*, award_id: int) -> list[str]:
     """Render every document of an award ahead of the first download (after approval)."""
-    from . import documents
-    from .models import Award
-
     award = Award.objects.select_related("municipality").get(pk=award_id)
     if award.is_revoked:
         return []

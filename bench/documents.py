@@ -49,7 +49,8 @@ def main() -> None:
     from django.test import Client
 
     from awards.models import Award
-    from municipalities.models import Kind, Municipality
+    from municipalities.constants import Kind
+    from municipalities.models import Municipality
 
     call_command("migrate", verbosity=0)
     municipality = Municipality.objects.create(

@@ -35,9 +35,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER
     "django_tasks_db",
     "municipalities",
     "awards",
+    "digitalesamt.accounts",
+    "digitalesamt.portal",
+    "digitalesamt.public",
 ]
 
 MIDDLEWARE = [
@@ -68,9 +72,13 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["digitalesamt.lib.templatetags"],
         },
     },
 ]
+
+# Every form renders its fields in KERN's markup (digitalesamt.lib.forms).
+FORM_RENDERER = "digitalesamt.lib.forms.KernFormRenderer"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
@@ -89,6 +97,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache for every process and host: the document render lock and the page caches must be
+# the same for all of them. Django's database cache by default (its table comes from
+# `manage.py createcachetable`); REDIS_URL=redis://host:6379/0 switches to Redis.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "digitalesamt_cache",
+            # Pages of every query string and language; the oldest third goes when it is full.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -196,7 +221,7 @@ LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
 
 # --- accounts ---
 # Login, invitations and password reset live under /konto/; after login each user lands where
-# their role works (municipalities.accounts.home_url_for), LOGIN_REDIRECT_URL is the fallback.
+# their role works (digitalesamt.accounts.views.home_url_for), LOGIN_REDIRECT_URL is the fallback.
 LOGIN_URL = "account:login"
 LOGIN_REDIRECT_URL = "/"
 # Invitation and password-reset links (Django's token generator) expire after three days.
@@ -207,18 +232,18 @@ PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
 INSTALLED_APPS.append("axes")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
-    "municipalities.accounts.LoginThrottleBackend",
+    "digitalesamt.accounts.backends.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours, i.e. 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "municipalities.accounts.lockout_response"
+AXES_LOCKOUT_CALLABLE = "digitalesamt.accounts.backends.lockout_response"
 AXES_VERBOSE = False  # failures are still logged; no banner on every manage.py command
 # Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "municipalities.accounts.client_ip"
+AXES_CLIENT_IP_CALLABLE = "digitalesamt.accounts.backends.client_ip"
 # --- end accounts ---
 
 LOGGING = {

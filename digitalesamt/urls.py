@@ -12,11 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
-from . import pages
+from .public.views import pages
 
 admin.site.site_header = _("Digitales Amt – Prüfung im Staatsministerium")
 admin.site.site_title = _("Digitales Amt")
 admin.site.index_title = _("Verwaltung")
+# The admin signs out to the same German page as the portal.
+admin.site.logout_template = "accounts/logged_out.html"
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -36,13 +38,13 @@ urlpatterns = [
     # Switching the language changes nothing but a cookie, so it needs no CSRF token; public
     # pages then set no cookie at all and stay cacheable for every visitor.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
-    path("konto/", include("municipalities.account_urls")),
-    path("portal/", include("digitalesamt.portal_urls")),
+    path("konto/", include("digitalesamt.accounts.urls")),
+    path("portal/", include("digitalesamt.portal.urls")),
     path("impressum/", pages.imprint, name="imprint"),
     path("datenschutz/", pages.privacy, name="privacy"),
     path("barrierefreiheit/", pages.accessibility, name="accessibility"),
     path("leichte-sprache/", pages.easy_language, name="easy_language"),
-    path("", include("awards.urls")),
+    path("", include("digitalesamt.public.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,48 +1,30 @@
 """The ministry's admin for the register, the LeiKa catalogue, procedure links and thresholds."""
 
-from smtplib import SMTPException
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.widgets import AutocompleteSelect
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import F, Model, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import (
-    InvitationError,
-    check_can_resend,
-    check_new_email,
-    invite_user,
-    pending_invitation,
-    send_invitation,
-)
+from digitalesamt.lib.admin import BooleanListFilter, PrimaryKeyFilter, external_link
+
+from .constants import Kind, LinkCheckResult
 from .models import (
-    Kind,
-    LinkCheckResult,
-    Membership,
     Municipality,
-    MunicipalityQuerySet,
     ProcedureLink,
     Service,
     Threshold,
 )
-from .register import touch_awards_of
+from .signals import register_changed
 
 # Fields that come from the official register (GV100AD and the Destatis extract) and are
 # overwritten by the next import, so editing them by hand would be lost or, worse, kept.
@@ -71,34 +53,6 @@ def procedure_links_url(**filters: object) -> str:
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
-def external_link(url: str, max_length: int = 60) -> SafeString | str:
-    """Render a web address as a link that opens in a new tab; anything else as plain text.
-
-    Only http and https become links, so a stored "javascript:" address can never run.
-    """
-    label = Truncator(url).chars(max_length)
-    if urlsplit(url).scheme.lower() not in {"http", "https"}:
-        return label
-    return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, label)
-
-
-class PrimaryKeyFilter(admin.SimpleListFilter):
-    """A filter whose values are primary keys; rejects anything else instead of crashing."""
-
-    field_name: str
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if value is None:
-            return queryset
-        if not value.isdigit():
-            raise IncorrectLookupParameters(f"{self.parameter_name}={value!r}")
-        return self.filter_by_pk(queryset, int(value))
-
-    def filter_by_pk(self, queryset: QuerySet, pk: int) -> QuerySet:
-        return queryset.filter(**{f"{self.field_name}_id": pk})
-
-
 class RegierungsbezirkFilter(PrimaryKeyFilter):
     """Offer the seven Bezirke, not every Kommune the foreign key could point to."""
 
@@ -112,8 +66,7 @@ class RegierungsbezirkFilter(PrimaryKeyFilter):
         return [(str(pk), name) for pk, name in bezirke.values_list("pk", "name")]
 
     def filter_by_pk(self, queryset: QuerySet, pk: int) -> QuerySet:
-        # The Bezirk itself lies in its Regierungsbezirk too.
-        return queryset.filter(Q(regierungsbezirk_id=pk) | Q(pk=pk))
+        return queryset.in_regierungsbezirk(pk)
 
 
 class LandkreisFilter(PrimaryKeyFilter):
@@ -128,34 +81,24 @@ class LandkreisFilter(PrimaryKeyFilter):
         return [(str(pk), name) for pk, name in landkreise.values_list("pk", "name")]
 
     def filter_by_pk(self, queryset: QuerySet, pk: int) -> QuerySet:
-        # The Landratsamt belongs to its Landkreis as well.
-        return queryset.filter(Q(landkreis_id=pk) | Q(pk=pk))
+        return queryset.in_landkreis(pk)
 
 
-class ThresholdReachedFilter(admin.SimpleListFilter):
+class ThresholdReachedFilter(BooleanListFilter):
     """Split the Kommunen by whether their live count reaches their threshold."""
 
     title = _("erreicht Schwellenwert")
     parameter_name = "threshold_reached"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("1", gettext("ja")), ("0", gettext("nein"))]
-
-    def queryset(self, request: HttpRequest, queryset: MunicipalityQuerySet) -> QuerySet:
-        # The changelist's queryset carries procedure_count and threshold already.
-        if self.value() == "1":
-            return queryset.filter(procedure_count__gte=F("threshold"))
-        if self.value() == "0":
-            return queryset.filter(procedure_count__lt=F("threshold"))
-        return queryset
+    # The changelist's queryset carries procedure_count and threshold already.
+    condition = Q(procedure_count__gte=F("threshold"))
 
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Municipality, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        if change:
-            touch_awards_of([obj.pk])  # a renamed holder must show on the public list at once
+        if change:  # a renamed holder must show on the public list at once
+            register_changed.send(sender=Municipality, municipality_ids=[obj.pk])
 
     list_display = (
         "title_display",
@@ -516,184 +459,3 @@ class ThresholdAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Every kind keeps its row so that the ministry's figure, not a default, applies.
         return False
-
-
-# Accounts: clerks of a Kommune and the ministry's users -------------------------------------
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "municipality", "created_at")
-    list_select_related = ("user", "municipality")
-    search_fields = ("user__username", "user__email", "municipality__name", "^municipality__ars")
-    search_help_text = _("Benutzername, E-Mail-Adresse, Name oder Regionalschlüssel der Kommune")
-    autocomplete_fields = ("user", "municipality")
-    readonly_fields = ("created_at",)
-
-
-class MembershipInline(admin.StackedInline):
-    model = Membership
-    autocomplete_fields = ("municipality",)
-    fields = ("municipality",)
-    extra = 0
-    max_num = 1
-
-
-class AccessKindFilter(admin.SimpleListFilter):
-    """Tell clerks of a Kommune from the ministry's staff."""
-
-    title = _("Zugang")
-    parameter_name = "zugang"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("kommune", gettext("Kommune")), ("ministerium", gettext("Ministerium"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "kommune":
-            return queryset.filter(membership__isnull=False)
-        if self.value() == "ministerium":
-            return queryset.filter(is_staff=True)
-        return queryset
-
-
-class InviteForm(forms.Form):
-    """Invite a clerk of a Kommune or a reviewer of the ministry."""
-
-    email = forms.EmailField(label=_("E-Mail-Adresse"), help_text=_("wird der Benutzername"))
-    municipality = forms.ModelChoiceField(
-        label=_("Kommune"),
-        queryset=Municipality.objects.all(),
-        required=False,
-        widget=AutocompleteSelect(Membership._meta.get_field("municipality"), admin.site),
-    )
-    ministry = forms.BooleanField(
-        label=_("Ministerium (Prüfung)"),
-        required=False,
-        help_text=_("statt einer Kommune: Zugang zur Prüfung im Staatsministerium"),
-    )
-
-    def clean_email(self) -> str:
-        try:
-            return check_new_email(self.cleaned_data["email"])
-        except InvitationError as error:
-            raise forms.ValidationError(error.message, code=error.code) from None
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        if cleaned.get("municipality") and cleaned.get("ministry"):
-            raise forms.ValidationError(
-                gettext("Entweder eine Kommune oder das Ministerium wählen, nicht beides.")
-            )
-        if not cleaned.get("municipality") and not cleaned.get("ministry"):
-            raise forms.ValidationError(gettext("Bitte eine Kommune oder das Ministerium wählen."))
-        return cleaned
-
-
-User = get_user_model()
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class AccountAdmin(UserAdmin):
-    """Django's user admin with the Kommune, invitations and the invite page."""
-
-    list_display = (
-        "username",
-        "email",
-        "full_name_display",
-        "municipality_display",
-        "is_staff",
-        "invitation_pending",
-    )
-    list_filter = (AccessKindFilter, "is_staff", "is_superuser", "is_active", "groups")
-    list_select_related = ("membership__municipality",)
-    search_fields = (
-        *UserAdmin.search_fields,
-        "membership__municipality__name",
-        "^membership__municipality__ars",
-    )
-    actions = ("send_invitations",)
-    change_list_template = "accounts/admin_user_change_list.html"
-
-    @admin.display(description=_("Name"), ordering="last_name")
-    def full_name_display(self, obj: Model) -> str:
-        return obj.get_full_name()
-
-    @admin.display(description=_("Kommune"), ordering="membership__municipality__name")
-    def municipality_display(self, obj: Model) -> str | None:
-        membership = getattr(obj, "membership", None)
-        return membership.municipality.title if membership else None
-
-    @admin.display(description=_("Einladung offen"), boolean=True)
-    def invitation_pending(self, obj: Model) -> bool:
-        return pending_invitation(obj)
-
-    def get_inlines(self, request: HttpRequest, obj: Model | None) -> list:
-        # The add page is Django's two-step one; the Kommune is chosen once the user exists.
-        return [MembershipInline] if obj is not None else []
-
-    @admin.action(description=_("Einladung (erneut) senden"), permissions=["change"])
-    def send_invitations(self, request: HttpRequest, queryset: QuerySet) -> None:
-        sent = 0
-        for user in queryset.order_by("username"):
-            try:
-                check_can_resend(user)
-                send_invitation(user)
-            except InvitationError as error:
-                self.message_user(request, error.message, messages.WARNING)
-            except (SMTPException, OSError) as error:
-                self.message_user(
-                    request,
-                    gettext("Die E-Mail an %(email)s konnte nicht gesendet werden: %(error)s")
-                    % {"email": user.email, "error": error},
-                    messages.ERROR,
-                )
-            else:
-                sent += 1
-        if sent:
-            self.message_user(
-                request,
-                ngettext("%(count)d Einladung gesendet.", "%(count)d Einladungen gesendet.", sent)
-                % {"count": sent},
-                messages.SUCCESS,
-            )
-
-    def get_urls(self) -> list:
-        invite = path(
-            "einladen/",
-            self.admin_site.admin_view(self.invite_view),
-            name=f"{self.opts.app_label}_{self.opts.model_name}_invite",
-        )
-        return [invite, *super().get_urls()]
-
-    def invite_view(self, request: HttpRequest) -> HttpResponse:
-        """Create a user for a Kommune or the ministry and send the invitation."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = InviteForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                user = invite_user(
-                    email=form.cleaned_data["email"],
-                    municipality=form.cleaned_data["municipality"],
-                    ministry=form.cleaned_data["ministry"],
-                )
-            except InvitationError as error:
-                form.add_error(None, error.message)
-            else:
-                self.message_user(
-                    request,
-                    gettext("Einladung an %(email)s gesendet.") % {"email": user.email},
-                    messages.SUCCESS,
-                )
-                return redirect(
-                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change", user.pk
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": gettext("Benutzer einladen"),
-            "form": form,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "accounts/admin_invite.html", context)

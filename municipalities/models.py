@@ -1,84 +1,52 @@
 """Kommunen from the official register, the LeiKa catalogue and the linked online procedures."""
 
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-ars_validator = RegexValidator(
-    r"^09\d{10}$", _("Ein bayerischer ARS hat 12 Ziffern und beginnt mit 09.")
-)
-leika_validator = RegexValidator(r"^\d{14}$", _("Ein LeiKa-Schlüssel hat genau 14 Ziffern."))
-web_url_validator = URLValidator(schemes=["http", "https"])
+from digitalesamt.lib import linkcheck
 
-
-def normalize_url(url: str) -> str:
-    """Return the URL in the form used to tell procedures apart.
-
-    Scheme and host are case-insensitive and a fragment never selects another procedure,
-    so "HTTPS://Amt.example/antrag#start" and "https://amt.example/antrag" are one procedure.
-    """
-    parts = urlsplit(url.strip())
-    netloc = parts.netloc.lower()
-    path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
-
-
-class Kind(models.TextChoices):
-    GEMEINDE = "gemeinde", _("Gemeinde")
-    MARKT = "markt", _("Markt")
-    STADT = "stadt", _("Stadt")
-    GROSSE_KREISSTADT = "grosse_kreisstadt", _("Große Kreisstadt")
-    KREISFREIE_STADT = "kreisfreie_stadt", _("Kreisfreie Stadt")
-    VG = "vg", _("Verwaltungsgemeinschaft")
-    LANDKREIS = "landkreis", _("Landkreis")
-    BEZIRK = "bezirk", _("Bezirk")
-
-
-# The kinds that are one Gemeinde (a kreisfreie Stadt is Gemeinde and Kreis at once).
-GEMEINDE_KINDS = (
-    Kind.GEMEINDE,
-    Kind.MARKT,
-    Kind.STADT,
-    Kind.GROSSE_KREISSTADT,
-    Kind.KREISFREIE_STADT,
+from .constants import TITLE_PREFIXES, Kind, LinkCheckResult, Scope
+from .validation import (
+    URL_MAX_LENGTH,
+    ars_validator,
+    leika_validator,
+    normalize_url,
+    web_url_validator,
 )
 
-# The form of the name people use on a plaque or a letterhead.
-TITLE_PREFIXES = {
-    Kind.GEMEINDE: _("Gemeinde"),
-    Kind.MARKT: _("Markt"),
-    Kind.STADT: _("Stadt"),
-    Kind.GROSSE_KREISSTADT: _("Große Kreisstadt"),
-    Kind.KREISFREIE_STADT: _("Stadt"),
-    Kind.VG: _("Verwaltungsgemeinschaft"),
-    Kind.LANDKREIS: _("Landratsamt"),
-    Kind.BEZIRK: _("Bezirk"),
-}
+
+@dataclass(frozen=True)
+class Progress:
+    """A Kommune's count by the counting rule against its threshold."""
+
+    count: int
+    threshold: int
+
+    @property
+    def missing(self) -> int:
+        return max(self.threshold - self.count, 0)
+
+    @property
+    def reached(self) -> bool:
+        return self.count >= self.threshold
 
 
 class MunicipalityQuerySet(models.QuerySet):
     def of_kind(self, *kinds: str) -> "MunicipalityQuerySet":
         return self.filter(kind__in=kinds)
 
-    def in_regierungsbezirk(self, bezirk: "Municipality") -> "MunicipalityQuerySet":
-        return self.filter(Q(regierungsbezirk=bezirk) | Q(pk=bezirk.pk))
+    def in_regierungsbezirk(self, bezirk_id: int) -> "MunicipalityQuerySet":
+        """Kommunen in a Regierungsbezirk, the Bezirk itself included."""
+        return self.filter(Q(regierungsbezirk_id=bezirk_id) | Q(pk=bezirk_id))
 
-    def search(self, term: str) -> "MunicipalityQuerySet":
-        term = term.strip()
-        if not term:
-            return self
-        if term.isdigit():
-            return self.filter(Q(ars__startswith=term) | Q(postal_code=term))
-        return self.filter(name__icontains=term)
-
-    def awarded(self) -> "MunicipalityQuerySet":
-        """Kommunen that hold the title now (an award that was not revoked)."""
-        return self.filter(awards__revoked_at__isnull=True)
+    def in_landkreis(self, landkreis_id: int) -> "MunicipalityQuerySet":
+        """Kommunen in a Landkreis, the Landratsamt itself included."""
+        return self.filter(Q(landkreis_id=landkreis_id) | Q(pk=landkreis_id))
 
     def with_procedure_count(self) -> "MunicipalityQuerySet":
         """Annotate `procedure_count`: the Kommune's distinct active online procedures.
@@ -195,22 +163,15 @@ class Municipality(models.Model):
             return self.name
         return f"{prefix} {self.name}"
 
-    @property
-    def is_bezirk(self) -> bool:
-        return self.kind == Kind.BEZIRK
-
-    def procedure_count(self) -> int:
-        """Count this Kommune's online procedures by the programme's rule."""
-        return (
-            ProcedureLink.objects.filter(municipality=self)
-            .active()
-            .values("url")
-            .distinct()
-            .count()
+    def progress(self) -> Progress:
+        """Count this Kommune's online procedures against its threshold (one query)."""
+        row = (
+            Municipality.objects.filter(pk=self.pk)
+            .with_progress()
+            .values("procedure_count", "threshold")
+            .get()
         )
-
-    def threshold(self) -> int:
-        return Threshold.for_kind(self.kind)
+        return Progress(row["procedure_count"], row["threshold"])
 
 
 class Threshold(models.Model):
@@ -260,17 +221,6 @@ class Service(models.Model):
         return f"{self.name} ({self.leika_key})"
 
 
-class Scope(models.TextChoices):
-    KOMMUNAL = "kommunal", _("kommunal")
-    ZENTRAL = "zentral", _("zentral")
-
-
-class LinkCheckResult(models.TextChoices):
-    OK = "ok", _("erreichbar")
-    BROKEN = "broken", _("nicht erreichbar")
-    REFUSED = "refused", _("nicht geprüft (Adresse nicht erlaubt)")
-
-
 class ProcedureLinkQuerySet(models.QuerySet):
     def active(self) -> "ProcedureLinkQuerySet":
         return self.filter(active=True)
@@ -286,7 +236,7 @@ class ProcedureLink(models.Model):
         related_name="procedure_links",
     )
     title = models.CharField(_("Titel"), max_length=300)
-    url = models.URLField(_("URL"), max_length=1000, validators=[web_url_validator])
+    url = models.URLField(_("URL"), max_length=URL_MAX_LENGTH, validators=[web_url_validator])
     scope = models.CharField(_("Zuständigkeit"), max_length=10, choices=Scope.choices)
     services = models.ManyToManyField(
         Service, verbose_name=_("Leistungen"), related_name="procedure_links", blank=True
@@ -299,7 +249,9 @@ class ProcedureLink(models.Model):
     check_result = models.CharField(
         _("Prüfergebnis"), max_length=10, choices=LinkCheckResult.choices, blank=True
     )
-    check_detail = models.CharField(_("Prüfdetail"), max_length=300, blank=True)
+    check_detail = models.CharField(
+        _("Prüfdetail"), max_length=linkcheck.DETAIL_MAX_LENGTH, blank=True
+    )
 
     objects = ProcedureLinkQuerySet.as_manager()
 

@@ -3,7 +3,8 @@ import datetime
 import factory
 
 from awards.models import Award
-from municipalities.models import Kind, Municipality, ProcedureLink, Scope, Service
+from municipalities.constants import Kind, Scope
+from municipalities.models import Municipality, ProcedureLink, Service
 
 
 class MunicipalityFactory(factory.django.DjangoModelFactory):

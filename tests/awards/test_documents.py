@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from awards import documents
 from awards.models import Award
-from municipalities.models import Kind
+from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
 
 pytestmark = pytest.mark.django_db
@@ -272,7 +272,7 @@ def test_documents_accept_the_number_as_people_type_it(client, award):
 
 
 def test_documents_are_not_served_while_a_worker_renders_them(client, award, monkeypatch):
-    from awards import views
+    from digitalesamt.public.views import documents as views
 
     queued = []
 
@@ -301,7 +301,7 @@ def test_approval_renders_every_document_ahead_of_the_first_download(award):
 
 
 def test_plaque_shows_an_uploaded_coat_of_arms(client, award):
-    from municipalities.forms import reencode_coat_of_arms
+    from digitalesamt.portal.forms import reencode_coat_of_arms
 
     buffer = io.BytesIO()
     Image.new("RGB", (200, 240), (200, 0, 0)).save(buffer, format="PNG")

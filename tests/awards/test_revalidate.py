@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from awards.models import Award
-from municipalities.models import Kind, Threshold
+from municipalities.constants import Kind
+from municipalities.models import Threshold
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
 
 

@@ -12,17 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from awards import services
-from awards.models import (
-    Application,
-    Award,
-    EvidenceItem,
-    SpotCheck,
-    Status,
-    Verdict,
-)
-from municipalities.models import Kind, Membership, Threshold
+from awards.constants import Status, Verdict
+from awards.models import Application, Award, EvidenceItem, SpotCheck
+from municipalities.constants import Kind
+from municipalities.models import Membership, Threshold
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
-from tests.municipalities.test_admin import assert_csp_clean
+from tests.helpers import assert_csp_clean
 
 THRESHOLD = 5
 QUEUE = reverse("admin:awards_application_changelist")

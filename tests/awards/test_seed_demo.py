@@ -8,7 +8,8 @@ from django.test import override_settings
 
 from awards import demo
 from awards.models import Application, Award
-from municipalities.models import Kind, Membership, Municipality, ProcedureLink, Service
+from municipalities.constants import Kind
+from municipalities.models import Membership, Municipality, ProcedureLink, Service
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,11 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
 from awards import services
-from awards.models import Application, ApplicationEvent, Award, AwardSequence, Status
+from awards.constants import Status
+from awards.models import Application, ApplicationEvent, Award, AwardSequence
 from awards.services import TransitionError
-from municipalities.models import Kind, Membership
+from municipalities.constants import Kind
+from municipalities.models import Membership
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 
 from awards.services import revoke_award
-from municipalities.models import Kind, Membership
+from municipalities.constants import Kind
+from municipalities.models import Membership
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,9 +12,11 @@ from django.contrib.auth.models import Group
 from PIL import Image
 from playwright.sync_api import expect
 
-from awards.models import Award, Status
-from municipalities.accounts import REVIEWER_GROUP, setup_roles
-from municipalities.models import Kind, Membership
+from awards.constants import Status
+from awards.models import Award
+from digitalesamt.accounts.roles import REVIEWER_GROUP, setup_roles
+from municipalities.constants import Kind
+from municipalities.models import Membership
 from tests.factories import MunicipalityFactory, ServiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from municipalities.models import Kind
+from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

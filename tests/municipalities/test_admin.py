@@ -1,8 +1,5 @@
 """The ministry's admin: every page renders, access is guarded, lists are correct and cheap."""
 
-import re
-from html.parser import HTMLParser
-
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
@@ -12,14 +9,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from awards.models import Application
-from municipalities.admin import external_link
-from municipalities.models import Kind, Municipality, ProcedureLink, Service, Threshold
+from digitalesamt.lib.admin import external_link
+from municipalities.constants import Kind
+from municipalities.models import Municipality, ProcedureLink, Service, Threshold
 from tests.factories import (
     AwardFactory,
     MunicipalityFactory,
     ProcedureLinkFactory,
     ServiceFactory,
 )
+from tests.helpers import assert_csp_clean
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 MUNICIPALITY_CHANGELIST = "admin:municipalities_municipality_changelist"
@@ -139,44 +138,6 @@ def register(db):
 def listed(response) -> set:
     """Return the objects the changelist shows on this page."""
     return set(response.context["cl"].result_list)
-
-
-class CspAudit(HTMLParser):
-    """Collect what a browser would block under the project's Content-Security-Policy."""
-
-    def __init__(self, nonce: str | None) -> None:
-        super().__init__()
-        self.nonce = nonce
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attributes = dict(attrs)
-        if "style" in attributes:
-            self.problems.append(f"style attribute on <{tag}>")
-        self.problems.extend(
-            f"event handler {name} on <{tag}>" for name in attributes if name.startswith("on")
-        )
-        for name in ("href", "src", "action"):
-            if (attributes.get(name) or "").strip().lower().startswith("javascript:"):
-                self.problems.append(f"javascript: URL in <{tag} {name}>")
-        if tag == "style":
-            # style-src has no nonce: every <style> element is blocked.
-            self.problems.append("<style> element")
-        # A JSON data block is never executed, so CSP leaves it alone.
-        is_inline_code = attributes.get("type") != "application/json" and "src" not in attributes
-        has_nonce = self.nonce is not None and attributes.get("nonce") == self.nonce
-        if tag == "script" and is_inline_code and not has_nonce:
-            self.problems.append("inline <script> without the request's nonce")
-
-
-def assert_csp_clean(response) -> None:
-    policy = response.headers.get("Content-Security-Policy", "")
-    assert "script-src 'self'" in policy
-    assert "style-src 'self'" in policy
-    found = re.search(r"'nonce-([^']+)'", policy)
-    audit = CspAudit(found.group(1) if found else None)
-    audit.feed(response.content.decode())
-    assert audit.problems == []
 
 
 # Every registered model -------------------------------------------------------------------

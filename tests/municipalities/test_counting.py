@@ -2,7 +2,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from municipalities.models import Kind, Municipality, Threshold
+from municipalities.constants import Kind
+from municipalities.models import Municipality, Threshold
 from tests.factories import MunicipalityFactory, ProcedureLinkFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ def test_active_links_are_counted(municipality):
     ProcedureLinkFactory.create_batch(3, municipality=municipality)
 
     assert counted(municipality) == 3
-    assert municipality.procedure_count() == 3
+    assert municipality.progress().count == 3
 
 
 def test_inactive_links_are_not_counted(municipality):
@@ -24,7 +25,7 @@ def test_inactive_links_are_not_counted(municipality):
     ProcedureLinkFactory(municipality=municipality, active=False)
 
     assert counted(municipality) == 2
-    assert municipality.procedure_count() == 2
+    assert municipality.progress().count == 2
 
 
 def test_a_procedure_linked_under_several_services_counts_once(municipality):
@@ -83,7 +84,7 @@ def test_bezirk_needs_30_and_others_50():
 
     assert (rows[bezirk.pk].threshold, rows[gemeinde.pk].threshold) == (30, 50)
     assert list(Municipality.objects.qualifying()) == [bezirk]
-    assert bezirk.threshold() == 30
+    assert bezirk.progress().threshold == 30
 
 
 def test_threshold_is_data_the_ministry_can_change():
@@ -111,3 +112,14 @@ def test_counting_every_kommune_costs_the_same_queries_however_many_there_are():
     many = queries_for_all()
 
     assert few == many == 1
+
+
+def test_progress_of_one_kommune_is_the_annotated_counting_rule(municipality):
+    ProcedureLinkFactory.create_batch(4, municipality=municipality)
+    row = Municipality.objects.with_progress().get(pk=municipality.pk)
+
+    progress = municipality.progress()
+
+    # The annotations no longer shadow methods of the same name.
+    assert (row.procedure_count, row.threshold) == (progress.count, progress.threshold) == (4, 50)
+    assert (progress.missing, progress.reached) == (46, False)

@@ -8,8 +8,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
 
-from municipalities.models import Kind, Municipality
-from municipalities.register import DEFAULT_REGISTER, clean_name, parse_register, read_text
+from municipalities.constants import Kind
+from municipalities.importing.register import (
+    DEFAULT_REGISTER,
+    clean_name,
+    parse_register,
+    read_text,
+)
+from municipalities.models import Municipality
 from tests.factories import MunicipalityFactory
 
 GEMEINDE_KINDS = [

@@ -7,15 +7,15 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from municipalities import procedures
-from municipalities.management.commands.import_procedures import number
-from municipalities.models import ProcedureLink, Service
-from municipalities.procedures import (
+from municipalities.importing import procedures
+from municipalities.importing.procedures import (
     ImportConflict,
     PlanHasErrors,
     apply_plan,
     plan_import,
 )
+from municipalities.management.commands.import_procedures import number
+from municipalities.models import ProcedureLink, Service
 from tests.factories import MunicipalityFactory, ProcedureLinkFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db

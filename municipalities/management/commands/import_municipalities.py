@@ -8,8 +8,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.models import Kind
-from municipalities.register import (
+from municipalities.constants import Kind
+from municipalities.importing.register import (
     DEFAULT_COORDINATES,
     DEFAULT_REGISTER,
     ImportFileError,

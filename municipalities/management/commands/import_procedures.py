@@ -8,7 +8,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.procedures import (
+from municipalities.importing.procedures import (
     ImportPlan,
     Issue,
     PlannedProcedure,

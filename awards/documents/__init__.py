@@ -1,0 +1,38 @@
+"""The plaque (PDF) and the online signet (PNG, SVG) of an award, rendered once per version.
+
+Every document carries a QR code to the award's verification page. `kinds` names the files,
+`facts` collects what they show, `plaque` and `signet` draw them (with `qr` and `pdf`),
+`storage` keeps each version once and `links` gives the addresses the portal offers.
+"""
+
+from .facts import AwardFacts, award_facts, verification_url
+from .kinds import (
+    DOCUMENTS,
+    PLAQUE_PAPERS,
+    PLAQUES,
+    SIGNET_DEFAULT_WIDTH,
+    SIGNET_PNGS,
+    SIGNET_SVG,
+    SIGNET_WIDTHS,
+    Document,
+    signet_height,
+)
+from .storage import render, storage_name, store
+
+__all__ = [
+    "DOCUMENTS",
+    "PLAQUE_PAPERS",
+    "PLAQUES",
+    "SIGNET_DEFAULT_WIDTH",
+    "SIGNET_PNGS",
+    "SIGNET_SVG",
+    "SIGNET_WIDTHS",
+    "AwardFacts",
+    "Document",
+    "award_facts",
+    "render",
+    "signet_height",
+    "storage_name",
+    "store",
+    "verification_url",
+]

@@ -1,0 +1,39 @@
+"""The kinds of file made for an award: plaques by paper size, signets by width and as SVG."""
+
+from dataclasses import dataclass
+
+PLAQUE_PAPERS = ("a4", "a3")
+SIGNET_WIDTHS = (160, 320, 640)
+SIGNET_DEFAULT_WIDTH = 320
+# The signet is 4:5 at every width; the HTML snippet and the public pages state its size.
+SIGNET_RATIO = (4, 5)
+SIGNET_BLUE = "#004a99"  # white text on it: contrast 8.6:1
+
+
+@dataclass(frozen=True)
+class Document:
+    """One kind of file made for an award."""
+
+    name: str
+    content_type: str
+    paper: str = ""
+    width: int = 0
+
+    @property
+    def is_plaque(self) -> bool:
+        return bool(self.paper)
+
+
+PLAQUES = {
+    paper: Document(f"schild-{paper}.pdf", "application/pdf", paper=paper)
+    for paper in PLAQUE_PAPERS
+}
+SIGNET_PNGS = {
+    width: Document(f"signet-{width}.png", "image/png", width=width) for width in SIGNET_WIDTHS
+}
+SIGNET_SVG = Document("signet.svg", "image/svg+xml")
+DOCUMENTS = {doc.name: doc for doc in [*PLAQUES.values(), *SIGNET_PNGS.values(), SIGNET_SVG]}
+
+
+def signet_height(width: int) -> int:
+    return width * SIGNET_RATIO[1] // SIGNET_RATIO[0]

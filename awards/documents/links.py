@@ -1,0 +1,47 @@
+"""The addresses of an award's documents and the HTML snippet a Kommune puts on its website."""
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from ..models import Award
+from .facts import verification_url
+from .kinds import PLAQUE_PAPERS, SIGNET_DEFAULT_WIDTH, SIGNET_WIDTHS, signet_height
+
+
+def award_documents(award: Award) -> dict[str, Any]:
+    """Return the addresses of the award's plaque and signet and the snippet for websites."""
+    number = award.number
+    plaque_url = reverse("awards:plaque", args=[number])
+    png_url = reverse("awards:signet_png", args=[number])
+    site = settings.SITE_URL
+    width = SIGNET_DEFAULT_WIDTH // 2  # 160 on the page, the 320 file for sharp screens
+    with translation.override("de"):
+        alt = _(
+            "Digitales Amt – %(name)s, ausgezeichnet %(year)s. Zur Prüfung der Auszeichnung"
+        ) % {"name": award.municipality.title, "year": award.issued_on.year}
+    values = [
+        verification_url(number),
+        f"{site}{png_url}?breite={width}",
+        f"{site}{png_url}?breite={width * 2}",
+        width,
+        signet_height(width),
+        alt,
+    ]
+    # Plain text, not marked safe: the page shows the code itself, escaped, in a textarea.
+    html = '<a href="{}"><img src="{}" srcset="{} 2x" width="{}" height="{}" alt="{}"></a>'
+    snippet = html.format(*[escape(value) for value in values])
+    return {
+        "plaque_urls": [(paper.upper(), f"{plaque_url}?format={paper}") for paper in PLAQUE_PAPERS],
+        "signet_pngs": [(w, f"{png_url}?breite={w}") for w in SIGNET_WIDTHS],
+        "signet_svg": reverse("awards:signet_svg", args=[number]),
+        "signet_preview": f"{png_url}?breite={width * 2}",
+        "signet_width": width,
+        "signet_height": signet_height(width),
+        "verification_url": reverse("awards:verify", args=[number]),
+        "snippet": snippet,
+    }

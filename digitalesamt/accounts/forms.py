@@ -1,0 +1,98 @@
+"""The forms of login, password reset and invitations; the site's form renderer styles them."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from municipalities.models import Membership, Municipality
+
+from .invitations import InvitationError, check_new_email, pending_invitation, same_address
+
+
+class LoginForm(AuthenticationForm):
+    """Log in by e-mail address (the username of invited users) or username."""
+
+    error_messages = {
+        "invalid_login": gettext_lazy(
+            "Anmeldung fehlgeschlagen: E-Mail-Adresse oder Passwort ist falsch. "
+            "Achten Sie auf Groß- und Kleinschreibung beim Passwort."
+        ),
+        "inactive": gettext_lazy("Dieser Zugang ist gesperrt."),
+    }
+
+    def __init__(self, request: HttpRequest | None = None, *args: object, **kwargs: object):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("E-Mail-Adresse oder Benutzername")
+        self.fields["password"].label = _("Passwort")
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        # Invited users' usernames are their lower-cased addresses.
+        return username.lower() if "@" in username else username
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Send the reset link from SITE_URL; an invited user who lost the invitation gets one too."""
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("E-Mail-Adresse")
+
+    def get_users(self, email: str):
+        users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        return (
+            user
+            for user in users
+            # As Django does: iexact may match a different address under Unicode case folding.
+            if same_address(email, user.email)
+            and (user.has_usable_password() or pending_invitation(user))
+        )
+
+
+class NewPasswordForm(SetPasswordForm):
+    """Choose a password, with German labels."""
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Neues Passwort")
+        self.fields["new_password2"].label = _("Neues Passwort wiederholen")
+
+
+class InviteForm(forms.Form):
+    """Invite a clerk of a Kommune or a reviewer of the ministry."""
+
+    email = forms.EmailField(
+        label=gettext_lazy("E-Mail-Adresse"), help_text=gettext_lazy("wird der Benutzername")
+    )
+    municipality = forms.ModelChoiceField(
+        label=gettext_lazy("Kommune"),
+        queryset=Municipality.objects.all(),
+        required=False,
+        widget=AutocompleteSelect(Membership._meta.get_field("municipality"), admin.site),
+    )
+    ministry = forms.BooleanField(
+        label=gettext_lazy("Ministerium (Prüfung)"),
+        required=False,
+        help_text=gettext_lazy("statt einer Kommune: Zugang zur Prüfung im Staatsministerium"),
+    )
+
+    def clean_email(self) -> str:
+        try:
+            return check_new_email(self.cleaned_data["email"])
+        except InvitationError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("municipality") and cleaned.get("ministry"):
+            raise forms.ValidationError(
+                _("Entweder eine Kommune oder das Ministerium wählen, nicht beides.")
+            )
+        if not cleaned.get("municipality") and not cleaned.get("ministry"):
+            raise forms.ValidationError(_("Bitte eine Kommune oder das Ministerium wählen."))
+        return cleaned

@@ -1,0 +1,487 @@
+"""Check that the linked online procedures answer, without letting a link reach into our network.
+
+One URL or many at once (an application can link hundreds of procedures)::
+
+    check = check_url("https://formulare.landkreis.example/antrag")
+    checks = check_urls(links)  # {url: LinkCheck}, each distinct URL checked once
+
+What the check decides:
+
+- Only http and https are fetched; any other scheme is refused without touching the network.
+- Every host, the first and each redirect target, is resolved once; if any of its addresses is
+  not on the public internet (loopback, private, link-local, CGNAT, multicast, reserved, or
+  such an address inside an IPv6 form) the URL is refused before connecting. The connection
+  then goes to exactly the addresses that were checked, so a DNS answer that changes between
+  check and connect cannot redirect it; for https the certificate is still verified against
+  the host name (SNI). Settings may allow private addresses (tests, intranet deployments).
+- HEAD first. Many servers mishandle HEAD, so any 4xx/5xx answer or a garbled answer to HEAD
+  is asked again with GET, which reads at most a few KB of the body. 2xx is ok, 4xx/5xx after
+  GET is broken. Redirects are followed by hand up to the limit, with the cookies they set
+  (some portals redirect to themselves to start a session); a redirect that would repeat an
+  earlier request exactly is a loop.
+- Each request (connect, TLS, sending, the whole answer) must finish within the timeout, also
+  when a server drips its answer byte by byte. Name resolution uses the system resolver and
+  its own time limits.
+- No network problem raises: each becomes a "broken" result with a German detail a reviewer
+  can read.
+
+Tests replace `resolve` (name to addresses) and `tls_context` (trusted certificates); both are
+looked up at call time.
+"""
+
+import functools
+import http.client
+import http.cookiejar
+import io
+import ipaddress
+import re
+import socket
+import ssl
+import time
+import urllib.request
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# The results a check can have; the models that store them choose their labels.
+OK = "ok"
+BROKEN = "broken"
+REFUSED = "refused"  # not fetched: the address is not allowed
+
+DEFAULT_TIMEOUT = 10
+DEFAULT_MAX_REDIRECTS = 5
+BODY_BYTES = 4096
+DETAIL_MAX_LENGTH = 300
+SHOWN_URL_LENGTH = 120
+
+# Numbers glibc's resolver reads as IPv4 addresses: 2130706433, 0x7f.1, 017700000001, 127.1.
+NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
+# Well-known NAT64 prefix: the gateway turns 64:ff9b::7f00:1 into 127.0.0.1 on its side.
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
+STATUS_REASONS = {
+    400: gettext_lazy("ungültige Anfrage"),
+    401: gettext_lazy("Anmeldung erforderlich"),
+    403: gettext_lazy("Zugriff verweigert"),
+    404: gettext_lazy("nicht gefunden"),
+    405: gettext_lazy("Methode nicht erlaubt"),
+    408: gettext_lazy("Zeitüberschreitung beim Server"),
+    410: gettext_lazy("dauerhaft entfernt"),
+    429: gettext_lazy("zu viele Anfragen"),
+    500: gettext_lazy("interner Serverfehler"),
+    501: gettext_lazy("nicht unterstützt"),
+    502: gettext_lazy("fehlerhaftes Gateway"),
+    503: gettext_lazy("Dienst nicht verfügbar"),
+    504: gettext_lazy("Gateway-Zeitüberschreitung"),
+}
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """What checking one URL found."""
+
+    result: str  # OK, BROKEN or REFUSED
+    status_code: int | None
+    final_url: str
+    detail: str
+    checked_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        return self.result == OK
+
+
+def check_url(
+    url: str,
+    *,
+    timeout: float | None = None,
+    max_redirects: int | None = None,
+    allow_private: bool | None = None,
+) -> LinkCheck:
+    """Fetch the URL as a reviewer's browser would and report whether it answers."""
+    if timeout is None:
+        timeout = getattr(settings, "LINKCHECK_TIMEOUT", DEFAULT_TIMEOUT)
+    if max_redirects is None:
+        max_redirects = getattr(settings, "LINKCHECK_MAX_REDIRECTS", DEFAULT_MAX_REDIRECTS)
+    if allow_private is None:
+        allow_private = getattr(settings, "LINKCHECK_ALLOW_PRIVATE", False)
+    checker = _Checker(timeout=timeout, max_redirects=max_redirects, allow_private=allow_private)
+    result, detail = checker.run(url)
+    return LinkCheck(
+        result=result,
+        status_code=checker.status_code,
+        final_url=checker.url,
+        detail=Truncator(detail).chars(DETAIL_MAX_LENGTH),
+        checked_at=timezone.now(),
+    )
+
+
+def check_urls(urls: Iterable[str], *, workers: int = 8, **kwargs) -> dict[str, LinkCheck]:
+    """Check many URLs side by side, each distinct URL once, keyed by URL in the given order."""
+    unique = list(dict.fromkeys(urls))
+    if not unique:
+        return {}
+    # The details are translated; worker threads do not inherit the caller's language.
+    language = translation.get_language()
+
+    def check(url: str) -> LinkCheck:
+        with translation.override(language):
+            return check_url(url, **kwargs)
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(unique))) as pool:
+        return dict(zip(unique, pool.map(check, unique), strict=True))
+
+
+# Names reserved for examples and tests (RFC 2606, RFC 6761) never resolve on the internet;
+# asking a resolver anyway can take seconds per name, and demo data uses them by the hundred.
+RESERVED_SUFFIXES = (".example", ".invalid", ".test")
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Return the addresses a host name resolves to, in the resolver's order."""
+    if f".{host.lower().rstrip('.')}".endswith(RESERVED_SUFFIXES):
+        raise socket.gaierror(socket.EAI_NONAME, "reserved name")
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """Return the system's trusted certificates and verification rules, shared by all checks."""
+    return ssl.create_default_context()
+
+
+def is_public_address(address: str) -> bool:
+    """Tell whether an IP address is on the public internet, so that a check may connect to it."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        # Forms that carry an IPv4 address are judged by that address: it is where they lead.
+        if ip.ipv4_mapped is not None:
+            return is_public_address(str(ip.ipv4_mapped))
+        if ip in NAT64_PREFIX:
+            return is_public_address(str(ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)))
+        if ip.sixtofour is not None and not is_public_address(str(ip.sixtofour)):
+            return False
+        if ip.is_site_local:
+            return False
+    # is_global alone lets multicast through, and its tables differ between Python versions.
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+class _Failed(Exception):
+    """Ends a check with this result and detail."""
+
+    def __init__(self, result: str, detail: str) -> None:
+        super().__init__(detail)
+        self.result = result
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A URL taken apart into what is needed to connect and to ask for it."""
+
+    url: str
+    scheme: str
+    host: str  # ASCII (IDNA) name or IP address, without brackets
+    port: int
+    path: str  # path and query, percent-encoded
+
+    @classmethod
+    def parse(cls, url: str) -> "_Target":
+        url = url.strip()
+        try:
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme not in ("http", "https"):
+                raise _Failed(REFUSED, _unsupported_scheme(scheme))
+            host = parts.hostname
+            if not host:
+                raise _Failed(BROKEN, _("Ungültige Adresse: kein Hostname"))
+            if not host.isascii():
+                host = host.encode("idna").decode("ascii")
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError as exc:  # bad port, brackets or IDNA label
+            raise _Failed(BROKEN, _("Ungültige Adresse")) from exc
+        path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~")
+        if parts.query:
+            path += "?" + quote(parts.query, safe="/?%:@!$&'()*+,;=~")
+        return cls(url=url, scheme=scheme, host=host, port=port, path=path)
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default_port = 443 if self.scheme == "https" else 80
+        return host if self.port == default_port else f"{host}:{self.port}"
+
+
+class _Checker:
+    """Follows one URL through its redirects; remembers where it got and the last status."""
+
+    def __init__(self, *, timeout: float, max_redirects: int, allow_private: bool) -> None:
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+        self.allow_private = allow_private
+        self.linked_url = self.url = ""
+        self.status_code: int | None = None
+        self.cookies = http.cookiejar.CookieJar()
+        self.user_agent = getattr(
+            settings,
+            "LINKCHECK_USER_AGENT",
+            f"DigitalesAmt-Linkpruefung/1.0 (+{getattr(settings, 'SITE_URL', '')})",
+        )
+
+    def run(self, url: str) -> tuple[str, str]:
+        """Return the result and its detail; every failure becomes one, none raises."""
+        self.linked_url = self.url = url
+        try:
+            return self._follow(_Target.parse(url))
+        except _Failed as failure:
+            return failure.result, self._after_redirects(failure.detail)
+        except TimeoutError:
+            seconds = self.timeout if self.timeout % 1 else int(self.timeout)
+            detail = _("Zeitüberschreitung nach %(seconds)s s") % {
+                "seconds": number_format(seconds)
+            }
+        except socket.gaierror as exc:
+            host = urlsplit(self.url).hostname
+            if exc.errno == socket.EAI_AGAIN:
+                detail = _("Namensauflösung für %(host)s vorübergehend gestört") % {"host": host}
+            else:
+                detail = _("Name %(host)s nicht auflösbar") % {"host": host}
+        except ssl.SSLCertVerificationError as exc:
+            detail = _("TLS-Fehler: Zertifikat ungültig (%(reason)s)") % {
+                "reason": exc.verify_message or exc.reason
+            }
+        except ssl.SSLError as exc:
+            detail = _("TLS-Fehler: %(reason)s") % {"reason": exc.reason or exc}
+        except http.client.RemoteDisconnected:
+            detail = _("Server hat die Verbindung ohne Antwort geschlossen")
+        except ConnectionRefusedError:
+            detail = _("Verbindung abgelehnt")
+        except ConnectionResetError:
+            detail = _("Verbindung vom Server abgebrochen")
+        except http.client.HTTPException as exc:
+            detail = _("Ungültige HTTP-Antwort (%(error)s)") % {
+                "error": str(exc) or type(exc).__name__
+            }
+        except OSError as exc:
+            detail = _("Verbindungsfehler: %(error)s") % {"error": exc.strerror or exc}
+        return BROKEN, self._after_redirects(detail)
+
+    def _follow(self, target: _Target) -> tuple[str, str]:
+        # Which cookies each URL was requested with: the same request again is a loop.
+        requested: dict[str, frozenset] = {}
+        method = "HEAD"
+        redirects = 0
+        while True:
+            addresses = self._addresses(target)
+            requested[target.url] = self._cookie_state()
+            if method == "HEAD":
+                try:
+                    response = self._fetch(target, addresses, "HEAD")
+                    use_get = response.status >= 400
+                except http.client.HTTPException:
+                    use_get = True
+                if use_get:
+                    # Once HEAD failed, the rest of the way (usually the same server) uses GET.
+                    method = "GET"
+            if method == "GET":
+                response = self._fetch(target, addresses, "GET")
+            status = self.status_code = response.status
+
+            if 200 <= status < 300:
+                return OK, self._after_redirects(f"HTTP {status}")
+            if not 300 <= status < 400:
+                return BROKEN, self._after_redirects(_status_detail(status))
+            location = response.getheader("Location", "").strip()
+            if not location:
+                detail = _("HTTP %(status)d – Weiterleitung ohne Ziel") % {"status": status}
+                return BROKEN, self._after_redirects(detail)
+            next_url = urljoin(target.url, _undo_latin1(location))
+            next_url = urlunsplit(urlsplit(next_url)._replace(fragment=""))
+            if requested.get(next_url) == self._cookie_state():
+                detail = _("Weiterleitungsschleife: %(url)s leitet zurück auf %(target)s") % {
+                    "url": Truncator(target.url).chars(SHOWN_URL_LENGTH),
+                    "target": Truncator(next_url).chars(SHOWN_URL_LENGTH),
+                }
+                return BROKEN, detail
+            if redirects == self.max_redirects:
+                detail = _("Zu viele Weiterleitungen (mehr als %(count)d)") % {
+                    "count": self.max_redirects
+                }
+                return BROKEN, detail
+            redirects += 1
+            self.url = next_url
+            target = _Target.parse(next_url)
+
+    def _addresses(self, target: _Target) -> list[str]:
+        """Return where the host can be reached, or refuse if any address is not public."""
+        literal = _literal_address(target.host)
+        addresses = [literal] if literal else resolve(target.host, target.port)
+        if not self.allow_private:
+            for address in addresses:
+                if not is_public_address(address):
+                    detail = _("Adresse %(address)s ist nicht öffentlich – nicht abgerufen")
+                    raise _Failed(REFUSED, detail % {"address": address})
+        return addresses
+
+    def _fetch(
+        self, target: _Target, addresses: list[str], method: str
+    ) -> http.client.HTTPResponse:
+        """Make one request to the checked addresses; return the response, already closed."""
+        deadline = time.monotonic() + self.timeout
+        sock = _connect(addresses, target.port, deadline)
+        try:
+            if target.scheme == "https":
+                sock.settimeout(_remaining(deadline))
+                sock = tls_context().wrap_socket(sock, server_hostname=target.host)
+            # The cookie jar speaks urllib; this request only carries the URL, it is never opened.
+            request = urllib.request.Request(target.url, method=method)  # noqa: S310
+            self.cookies.add_cookie_header(request)
+            headers = {
+                "Host": target.host_header,
+                "User-Agent": self.user_agent,
+                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Accept-Language": "de",
+                "Connection": "close",
+            }
+            if cookie := request.get_header("Cookie"):
+                headers["Cookie"] = cookie
+            connection = _Connection(sock, target, deadline)
+            sock.settimeout(_remaining(deadline))
+            connection.request(method, target.path, headers=headers)
+            response = connection.getresponse()
+            if method == "GET" and 200 <= response.status < 300:
+                response.read(BODY_BYTES)  # the answer starts; the rest is not needed
+            response.close()
+            self.cookies.extract_cookies(response, request)
+            return response
+        finally:
+            sock.close()
+
+    def _cookie_state(self) -> frozenset:
+        return frozenset((c.domain, c.path, c.name, c.value) for c in self.cookies)
+
+    def _after_redirects(self, detail: str) -> str:
+        """Name the URL the check ended at when it is not the one that was linked."""
+        if self.url != self.linked_url:
+            return _("%(detail)s (weitergeleitet auf %(url)s)") % {
+                "detail": detail,
+                "url": Truncator(self.url).chars(SHOWN_URL_LENGTH),
+            }
+        return detail
+
+
+class _Connection(http.client.HTTPConnection):
+    """HTTP over a socket already connected to a checked address; it never connects itself."""
+
+    def __init__(self, sock: socket.socket, target: _Target, deadline: float) -> None:
+        super().__init__(target.host, target.port)
+        self.sock = sock
+        self.response_class = functools.partial(_Response, deadline=deadline)
+
+    def connect(self) -> None:
+        # Connecting here would resolve the host name again, past the address check.
+        raise http.client.NotConnected(self.host)
+
+
+class _Response(http.client.HTTPResponse):
+    """A response read against the request's deadline, however slowly the server drips it."""
+
+    def __init__(self, sock: socket.socket, *, deadline: float, **kwargs) -> None:
+        super().__init__(sock, **kwargs)
+        # Keep the socket's own file (it holds the socket open after the connection lets go),
+        # but read it through one deadline instead of a fresh timeout per chunk.
+        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, deadline))
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: float) -> None:
+        self._raw = raw
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        self._sock.settimeout(_remaining(self._deadline))
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _connect(addresses: list[str], port: int, deadline: float) -> socket.socket:
+    """Connect to the first of the addresses that answers."""
+    error: OSError = ConnectionRefusedError()
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout=_remaining(deadline))
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+def _remaining(deadline: float) -> float:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError
+    return remaining
+
+
+def _literal_address(host: str) -> str | None:
+    """Return the IP address a host is written as, also in the odd forms resolvers accept."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if NUMERIC_HOST.fullmatch(host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            pass
+    return None
+
+
+def _undo_latin1(location: str) -> str:
+    """Read a Location header's raw UTF-8 bytes as UTF-8, as browsers do (http.client: Latin-1)."""
+    try:
+        return location.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return location
+
+
+def _status_detail(status: int) -> str:
+    reason = STATUS_REASONS.get(status)
+    if reason is None:
+        return _("HTTP %(status)d") % {"status": status}
+    return _("HTTP %(status)d – %(reason)s") % {"status": status, "reason": reason}
+
+
+def _unsupported_scheme(scheme: str) -> str:
+    if not scheme:
+        return _("Keine vollständige Adresse (http:// oder https:// fehlt) – nicht abgerufen")
+    return _("Nur http- und https-Adressen werden geprüft, nicht „%(scheme)s:“") % {
+        "scheme": scheme
+    }

@@ -1,0 +1,347 @@
+"""Forms of the municipal portal: procedures, the procedure file, the coat of arms, the application.
+
+The site's form renderer (digitalesamt.lib.forms) gives every widget its KERN class.
+"""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from digitalesamt.lib.forms import PageForm
+from digitalesamt.lib.uploads import LimitedUploadForm
+from municipalities.constants import Scope
+from municipalities.models import Municipality, ProcedureLink, Service
+from municipalities.validation import clean_procedure_url, leika_key_problem
+
+# A Kommune links a few hundred procedures; 5 MB is room for tens of thousands of rows.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+KEY_SEPARATORS = re.compile(r"[\s,;|]+")
+
+
+def split_leika_keys(value: str) -> list[str]:
+    """Split typed LeiKa keys at commas, semicolons, spaces or "|"; keep the order, drop repeats."""
+    keys: list[str] = []
+    for key in KEY_SEPARATORS.split(value):
+        if key and key not in keys:
+            keys.append(key)
+    return keys
+
+
+class ProcedureLinkForm(forms.ModelForm):
+    """Add or edit one online procedure of the user's Kommune."""
+
+    leika_keys = forms.CharField(
+        label=gettext_lazy("Leistungen (LeiKa-Schlüssel)"),
+        help_text=gettext_lazy(
+            "Ein oder mehrere 14-stellige LeiKa-Schlüssel, getrennt durch Komma, Leerzeichen "
+            "oder „|“, z. B. 99050012104000."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    # A plain text field: the form field for URLs would add https:// to anything and answer a
+    # "javascript:" address with a generic message; clean_url says what is wrong.
+    url = forms.CharField(
+        label=gettext_lazy("URL"),
+        max_length=ProcedureLink._meta.get_field("url").max_length,
+        help_text=gettext_lazy("Die Adresse, unter der das Verfahren online beginnt (https://…)."),
+        widget=forms.URLInput(),
+    )
+
+    class Meta:
+        model = ProcedureLink
+        fields = ["title", "url", "scope"]
+        widgets = {
+            "title": forms.TextInput(),
+            "scope": forms.RadioSelect(),
+        }
+        help_texts = {
+            "scope": gettext_lazy(
+                "Kommunal: Ihre Kommune betreibt das Verfahren. Zentral: der Freistaat stellt es "
+                "bereit und Ihre Kommune verlinkt es."
+            ),
+        }
+
+    def __init__(self, *args, municipality: Municipality, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+        self.instance.municipality = municipality
+        self.services: list[Service] = []
+        self.fields["scope"].choices = Scope.choices
+        if self.instance.pk and not self.is_bound:
+            keys = self.instance.services.order_by("leika_key").values_list("leika_key", flat=True)
+            self.initial["leika_keys"] = ", ".join(keys)
+
+    def clean_title(self) -> str:
+        return " ".join(self.cleaned_data["title"].split())
+
+    def clean_url(self) -> str:
+        url = clean_procedure_url(self.cleaned_data["url"])
+        other = (
+            ProcedureLink.objects.filter(municipality=self.municipality, url=url)
+            .exclude(pk=self.instance.pk)
+            .first()
+        )
+        if other is not None:
+            raise ValidationError(
+                _("Diese URL ist für Ihre Kommune schon eingetragen: „%(title)s“.")
+                % {"title": other.title}
+            )
+        return url
+
+    def clean_leika_keys(self) -> str:
+        keys = split_leika_keys(self.cleaned_data["leika_keys"])
+        if not keys:
+            raise ValidationError(_("Bitte mindestens einen LeiKa-Schlüssel angeben."))
+        services = {
+            service.leika_key: service for service in Service.objects.filter(leika_key__in=keys)
+        }
+        problems = [leika_key_problem(key, known=key in services) for key in keys]
+        if any(problems):
+            raise ValidationError([problem for problem in problems if problem])
+        self.services = [services[key] for key in keys]
+        return ", ".join(keys)
+
+    def save(self, commit: bool = True) -> ProcedureLink:
+        link = super().save(commit=commit)
+        if commit:
+            link.services.set(self.services)
+        return link
+
+
+class ProcedureFileForm(LimitedUploadForm):
+    """Upload a procedure file (CSV or JSON in the import format) for a preview."""
+
+    file = forms.FileField(
+        label=gettext_lazy("Datei (CSV oder JSON)"),
+        help_text=gettext_lazy("Höchstens 5 MB, im Importformat der Online-Verfahren."),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.json,text/csv,application/json",
+            }
+        ),
+        error_messages={
+            "required": gettext_lazy("Bitte wählen Sie eine Datei aus."),
+            "empty": gettext_lazy("Die Datei ist leer."),
+        },
+    )
+
+    upload_field = "file"
+    max_bytes = MAX_UPLOAD_BYTES
+
+    def too_large_message(self) -> str:
+        return _(
+            "Die Datei ist größer als 5 MB. Bitte teilen Sie sie auf oder laden Sie nur die "
+            "Verfahren Ihrer Kommune hoch."
+        )
+
+    def clean_file(self) -> UploadedFile:
+        return self.check_size(self.cleaned_data["file"])
+
+
+class ProcedureFilterForm(forms.Form):
+    """Search and filters of the procedure list (GET parameters)."""
+
+    mark_optional = False  # every filter is optional
+    ACTIVE = "aktiv"
+    INACTIVE = "inaktiv"
+
+    q = forms.CharField(
+        label=gettext_lazy("Suche in Titel und URL"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    zustaendigkeit = forms.ChoiceField(
+        label=gettext_lazy("Zuständigkeit"),
+        required=False,
+        choices=[("", gettext_lazy("alle"))] + Scope.choices,
+        widget=forms.Select(),
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("alle")),
+            (ACTIVE, gettext_lazy("aktiv (wird gezählt)")),
+            (INACTIVE, gettext_lazy("deaktiviert")),
+        ],
+        widget=forms.Select(),
+    )
+
+
+# A coat of arms for the plaque: a real PNG or JPEG, re-encoded before anything uses it.
+MAX_COAT_OF_ARMS_BYTES = 5 * 1024 * 1024
+MAX_COAT_OF_ARMS_SIDE = 4000  # pixels; a plaque prints it at 3 cm
+MIN_COAT_OF_ARMS_SIDE = 64
+STORED_COAT_OF_ARMS_SIDE = 1000  # 1,000 pixels on 3 cm is well above print resolution
+
+
+class CoatOfArmsForm(LimitedUploadForm):
+    """Upload the Kommune's coat of arms; `clean_image` leaves a re-encoded PNG in `png`."""
+
+    image = forms.FileField(
+        label=gettext_lazy("Wappen (PNG oder JPEG)"),
+        help_text=gettext_lazy(
+            "Höchstens 5 MB und 4.000 × 4.000 Pixel, mindestens 64 × 64 Pixel. "
+            "Am besten ein PNG mit durchsichtigem Hintergrund."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".png,.jpg,.jpeg,image/png,image/jpeg",
+            }
+        ),
+        error_messages={
+            "required": gettext_lazy("Bitte wählen Sie eine Bilddatei aus."),
+            "empty": gettext_lazy("Die Datei ist leer."),
+        },
+    )
+
+    upload_field = "image"
+    max_bytes = MAX_COAT_OF_ARMS_BYTES
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.png = b""
+
+    def too_large_message(self) -> str:
+        return _(
+            "Das Bild ist größer als 5 MB. Bitte verkleinern Sie es und laden Sie es erneut hoch."
+        )
+
+    def clean_image(self) -> UploadedFile:
+        upload = self.check_size(self.cleaned_data["image"])
+        self.png = reencode_coat_of_arms(upload.read())
+        return upload
+
+
+def reencode_coat_of_arms(data: bytes) -> bytes:
+    """Check that the bytes are a sane PNG or JPEG and return them re-encoded as a clean PNG.
+
+    Pillow reads the header first, so an image with huge dimensions (a decompression
+    bomb) is refused before any pixel is decoded. Re-encoding drops metadata and
+    anything hidden after the image data.
+    """
+    import io
+    import warnings
+
+    from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+    unreadable = ValidationError(
+        _("Die Datei ist kein lesbares PNG- oder JPEG-Bild. Bitte wählen Sie eine Bilddatei."),
+        code="invalid_image",
+    )
+    too_many_pixels = ValidationError(
+        _("Das Bild hat zu viele Pixel; erlaubt sind höchstens 4.000 × 4.000 Pixel."),
+        code="too_many_pixels",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+                width, height = image.size
+                if max(width, height) > MAX_COAT_OF_ARMS_SIDE:
+                    raise ValidationError(
+                        _(
+                            "Das Bild ist %(width)s × %(height)s Pixel groß; erlaubt sind "
+                            "höchstens 4.000 × 4.000 Pixel."
+                        )
+                        % {"width": width, "height": height},
+                        code="too_many_pixels",
+                    )
+                if min(width, height) < MIN_COAT_OF_ARMS_SIDE:
+                    raise ValidationError(
+                        _(
+                            "Das Bild ist mit %(width)s × %(height)s Pixeln zu klein für den "
+                            "Druck; nötig sind mindestens 64 × 64 Pixel."
+                        )
+                        % {"width": width, "height": height},
+                        code="too_small",
+                    )
+                # WeasyPrint switches Pillow to accept truncated files for the whole process;
+                # an upload must be complete, so load it strictly.
+                lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+                try:
+                    image.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+                image = ImageOps.exif_transpose(image)
+                image = image.convert("RGBA")
+        except ValidationError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise too_many_pixels from error
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            ValueError,
+        ) as error:
+            raise unreadable from error
+    image.thumbnail((STORED_COAT_OF_ARMS_SIDE, STORED_COAT_OF_ARMS_SIDE))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+# The application page: decisions, so plain forms.
+
+
+class SubmitForm(PageForm):
+    """Submit the draft application, with an optional note for the ministry."""
+
+    id_prefix = "submit"
+
+    comment = forms.CharField(
+        label=gettext_lazy("Anmerkung für das Staatsministerium"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AnswerForm(PageForm):
+    """Answer a request for changes; answering resubmits the application."""
+
+    id_prefix = "answer"
+
+    comment = forms.CharField(
+        label=gettext_lazy("Ihre Antwort an das Staatsministerium"),
+        help_text=gettext_lazy(
+            "Beschreiben Sie, was Sie geändert haben. Mit dem Absenden wird der Antrag mit der "
+            "aktuellen Liste Ihrer Online-Verfahren erneut eingereicht."
+        ),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": gettext_lazy("Bitte schreiben Sie eine Antwort.")},
+    )
+
+    def clean_comment(self) -> str:
+        comment = self.cleaned_data["comment"].strip()
+        if not comment:
+            raise forms.ValidationError(_("Bitte schreiben Sie eine Antwort."))
+        return comment
+
+
+class WithdrawForm(PageForm):
+    """Withdraw the application; the checkbox stands in for a confirmation dialog."""
+
+    id_prefix = "withdraw"
+
+    confirm = forms.BooleanField(
+        label=gettext_lazy("Ja, ich möchte den Antrag zurückziehen."),
+        error_messages={
+            "required": gettext_lazy(
+                "Bitte bestätigen Sie, dass Sie den Antrag zurückziehen möchten."
+            )
+        },
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("Grund"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

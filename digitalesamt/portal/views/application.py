@@ -1,0 +1,208 @@
+"""The Kommune's progress and its application: the dashboard and the application page."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from awards.constants import RESUBMIT, SUBMIT, WITHDRAW, Status
+from awards.documents.links import award_documents
+from awards.models import Application, ApplicationEvent, Award, TransitionError
+from awards.services import create_application, submit_application, withdraw_application
+from municipalities.models import Municipality
+
+from ..access import municipal_staff_required
+from ..forms import AnswerForm, SubmitForm, WithdrawForm
+
+
+def _actor_name(event: ApplicationEvent) -> str:
+    actor = event.actor
+    if actor is None:
+        return "–"
+    name = actor.get_full_name() or actor.get_username()
+    if actor.is_staff:
+        return _("%(name)s (Staatsministerium)") % {"name": name}
+    return name
+
+
+def portal_state(municipality: Municipality) -> dict[str, Any]:
+    """Collect the Kommune's count, threshold, application, history and award for the portal."""
+    progress = municipality.progress()
+    application = (
+        Application.objects.filter(municipality=municipality).order_by("-created_at", "-pk").first()
+    )
+    events: list[ApplicationEvent] = []
+    change_request = rejection = None
+    if application is not None:
+        events = list(application.events.select_related("actor").order_by("created_at", "pk"))
+        for event in events:
+            event.actor_name = _actor_name(event)
+        if application.status in (Status.CHANGES_REQUESTED, Status.REJECTED):
+            # The latest event into the current status carries the reviewer's words.
+            latest = next((e for e in reversed(events) if e.to_status == application.status), None)
+            if application.status == Status.CHANGES_REQUESTED:
+                change_request = latest
+            else:
+                rejection = latest
+    award = Award.objects.valid().filter(municipality=municipality).first()
+    if award is not None:
+        award.municipality = municipality  # the documents' snippet names it
+    revoked = None
+    if award is None:
+        revoked = (
+            Award.objects.filter(municipality=municipality, revoked_at__isnull=False)
+            .order_by("-revoked_at")
+            .first()
+        )
+    is_open = application is not None and application.is_open
+    return {
+        "municipality": municipality,
+        "count": progress.count,
+        "threshold": progress.threshold,
+        "missing": progress.missing,
+        "application": application,
+        "is_open": is_open,
+        "events": events,
+        "change_request": change_request,
+        "rejection": rejection,
+        "award": award,
+        "documents": award_documents(award) if award else {},
+        "revoked_award": revoked,
+        "can_create": award is None and not is_open,
+        "submission": application.latest_submission() if application else None,
+    }
+
+
+@municipal_staff_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show the Kommune's count against its threshold, the application and the next step."""
+    return render(request, "portal/dashboard.html", portal_state(request.municipality))
+
+
+@municipal_staff_required
+@require_GET
+def application(request: HttpRequest) -> HttpResponse:
+    """Show the Kommune's application with its history and the actions open to it now."""
+    return _application_page(request)
+
+
+def _application_page(
+    request: HttpRequest,
+    *,
+    submit_form: SubmitForm | None = None,
+    answer_form: AnswerForm | None = None,
+    withdraw_form: WithdrawForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = portal_state(request.municipality)
+    context.update(
+        {
+            "submit_form": submit_form or SubmitForm(),
+            "answer_form": answer_form or AnswerForm(),
+            "withdraw_form": withdraw_form or WithdrawForm(),
+            "error": error,
+        }
+    )
+    return render(request, "portal/application.html", context, status=status)
+
+
+def _refusal(request: HttpRequest, action: str) -> tuple[Application | None, HttpResponse | None]:
+    """Return the Kommune's open application, or the page that says why `action` is refused."""
+    application = Application.objects.open().filter(municipality=request.municipality).first()
+    if application is None:
+        error = _("Ihre Kommune hat derzeit keinen offenen Antrag.")
+        return None, _application_page(request, error=error, status=409)
+    try:
+        application.ensure_allowed(action)
+    except TransitionError as refusal:
+        return None, _application_page(request, error=str(refusal), status=409)
+    return application, None
+
+
+@municipal_staff_required
+@require_POST
+def application_create(request: HttpRequest) -> HttpResponse:
+    """Open a draft application for the user's Kommune."""
+    try:
+        create_application(municipality=request.municipality, by=request.user)
+    except TransitionError as refusal:
+        return _application_page(request, error=str(refusal), status=409)
+    messages.success(
+        request,
+        _(
+            "Der Antrag ist angelegt. Reichen Sie ihn ein, sobald Ihre Liste der "
+            "Online-Verfahren vollständig ist."
+        ),
+    )
+    return redirect("portal:application")
+
+
+@municipal_staff_required
+@require_POST
+def application_submit(request: HttpRequest) -> HttpResponse:
+    """Submit the draft; the service refuses it below the threshold."""
+    application, refusal = _refusal(request, SUBMIT)
+    if refusal:
+        return refusal
+    form = SubmitForm(request.POST)
+    if not form.is_valid():
+        return _application_page(request, submit_form=form)
+    try:
+        submit_application(
+            application=application, by=request.user, comment=form.cleaned_data["comment"]
+        )
+    except TransitionError as refusal:
+        return _application_page(request, submit_form=form, error=str(refusal), status=409)
+    messages.success(
+        request,
+        _(
+            "Der Antrag ist eingereicht. Das Staatsministerium prüft ihn; Sie erhalten eine "
+            "E-Mail, sobald es Neuigkeiten gibt."
+        ),
+    )
+    return redirect("portal:application")
+
+
+@municipal_staff_required
+@require_POST
+def application_answer(request: HttpRequest) -> HttpResponse:
+    """Answer the reviewer's request for changes and resubmit with the current list."""
+    application, refusal = _refusal(request, RESUBMIT)
+    if refusal:
+        return refusal
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return _application_page(request, answer_form=form)
+    try:
+        submit_application(
+            application=application, by=request.user, comment=form.cleaned_data["comment"]
+        )
+    except TransitionError as refusal:
+        return _application_page(request, answer_form=form, error=str(refusal), status=409)
+    messages.success(request, _("Ihre Antwort ist gesendet und der Antrag erneut eingereicht."))
+    return redirect("portal:application")
+
+
+@municipal_staff_required
+@require_POST
+def application_withdraw(request: HttpRequest) -> HttpResponse:
+    """Withdraw the open application once the user ticked the confirmation."""
+    application, refusal = _refusal(request, WITHDRAW)
+    if refusal:
+        return refusal
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _application_page(request, withdraw_form=form)
+    try:
+        withdraw_application(
+            application=application, by=request.user, comment=form.cleaned_data["comment"]
+        )
+    except TransitionError as refusal:
+        return _application_page(request, withdraw_form=form, error=str(refusal), status=409)
+    messages.success(request, _("Der Antrag ist zurückgezogen."))
+    return redirect("portal:application")

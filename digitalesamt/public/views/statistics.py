@@ -1,0 +1,265 @@
+"""The statistics: holders per Regierungsbezirk and kind, the share awarded, awards over time and
+the Kommunen close to the threshold, drawn on the server as SVG, each chart with its data table.
+
+The page costs a fixed number of queries however many holders there are. How many Kommunen are
+close to the threshold follows every procedure link, so the page takes `live_version`.
+"""
+
+import datetime
+import math
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, When
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from awards.models import Award
+from digitalesamt.lib import charts
+from digitalesamt.lib.http import conditional
+from municipalities.constants import Kind
+from municipalities.models import Municipality
+
+from ..constants import KIND_GROUPS
+from ..version import MAX_AGE, live_version
+
+# "Close to the threshold": at least this share of it (4/5 = 80 %), but below it.
+NEAR_NUMERATOR, NEAR_DENOMINATOR = 4, 5
+
+
+def _percent_label(value: float, decimals: int = 1) -> str:
+    """Return "15,8 %" in German, "15.8%" in English; rounded half up (number_format cuts)."""
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return _("%(percent)s %%") % {"percent": number_format(rounded, decimals)}
+
+
+def _count_label(value: int) -> str:
+    return number_format(value, force_grouping=True)
+
+
+def _near_range(low_threshold: int, high_threshold: int) -> str:
+    """Return the counts that are close to the thresholds of a group: "40–49" for 50."""
+    low = math.ceil(low_threshold * NEAR_NUMERATOR / NEAR_DENOMINATOR)
+    return f"{low}–{high_threshold - 1}"
+
+
+def _holders_by_bezirk_and_kind() -> list[dict]:
+    """Count the valid awards by kind and Regierungsbezirk (a Bezirk counts in its own area)."""
+    return list(
+        Award.objects.valid()
+        .order_by()
+        .values(
+            kind=F("municipality__kind"),
+            bezirk=Case(
+                When(municipality__kind=Kind.BEZIRK, then=F("municipality")),
+                default=F("municipality__regierungsbezirk"),
+            ),
+        )
+        .annotate(holders=Count("pk"))
+    )
+
+
+def _municipalities_by_kind() -> dict[str, dict]:
+    """Count per kind: Kommunen, holders, Gemeinden covered by their VG, and those close to
+    the threshold or past it without the award (one query, the counting rule of
+    `with_progress`)."""
+    holds = Award.objects.valid().filter(municipality=OuterRef("pk"))
+    covered = Award.objects.valid().filter(municipality=OuterRef("verwaltungsgemeinschaft"))
+    without_award = Q(holds_award=False, vg_holds_award=False)
+    rows = (
+        Municipality.objects.with_progress()
+        .annotate(
+            holds_award=Exists(holds),
+            vg_holds_award=Exists(covered),
+            scaled_count=F("procedure_count") * NEAR_DENOMINATOR,
+            scaled_threshold=F("threshold") * NEAR_NUMERATOR,
+        )
+        .order_by()
+        .values("kind")
+        .annotate(
+            total=Count("pk"),
+            holders=Count("pk", filter=Q(holds_award=True)),
+            covered=Count("pk", filter=Q(holds_award=False, vg_holds_award=True)),
+            near=Count(
+                "pk",
+                filter=without_award
+                & Q(scaled_count__gte=F("scaled_threshold"), procedure_count__lt=F("threshold")),
+            ),
+            ready=Count("pk", filter=without_award & Q(procedure_count__gte=F("threshold"))),
+            threshold_min=Min("threshold"),
+            threshold_max=Max("threshold"),
+        )
+    )
+    return {row["kind"]: row for row in rows}
+
+
+def _months(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    months = []
+    month = first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _awards_over_time() -> list[dict]:
+    """Return every month from the first award to this one with its awards and the running total."""
+    per_month = {
+        row["month"]: row["awards"]
+        for row in Award.objects.valid()
+        .annotate(month=TruncMonth("issued_on"))
+        .order_by()
+        .values("month")
+        .annotate(awards=Count("pk"))
+    }
+    if not per_month:
+        return []
+    first, last = min(per_month), max(per_month)
+    rows, running = [], 0
+    for month in _months(first, max(last, timezone.localdate())):
+        running += per_month.get(month, 0)
+        rows.append(
+            {
+                "month": month,
+                "label": date_format(month, "YEAR_MONTH_FORMAT"),
+                "awards": per_month.get(month, 0),
+                "total": running,
+            }
+        )
+    return rows
+
+
+def _statistics_context() -> dict:
+    """Return the figures and charts of the statistics page (4 queries)."""
+    bezirke = list(
+        Municipality.objects.of_kind(Kind.BEZIRK).order_by("ars").values_list("pk", "name")
+    )
+    by_bezirk_and_kind = _holders_by_bezirk_and_kind()
+    by_kind = _municipalities_by_kind()
+    over_time = _awards_over_time()
+
+    holders_total = sum(row["holders"] for row in by_bezirk_and_kind)
+
+    # Holders per Regierungsbezirk, in the official order; holders without one last.
+    per_bezirk: dict[int | None, int] = defaultdict(int)
+    for row in by_bezirk_and_kind:
+        per_bezirk[row["bezirk"]] += row["holders"]
+    known = {pk for pk, _name in bezirke}
+    bezirk_rows = [(name, per_bezirk.get(pk, 0)) for pk, name in bezirke]
+    unassigned = sum(count for pk, count in per_bezirk.items() if pk not in known)
+    if unassigned:
+        bezirk_rows.append((_("ohne Regierungsbezirk"), unassigned))
+
+    # Holders per kind, with every kind's number of Kommunen.
+    kind_rows = []
+    for kind, label in Kind.choices:
+        row = by_kind.get(kind, {})
+        total, holders = row.get("total", 0), row.get("holders", 0)
+        kind_rows.append(
+            {
+                "label": label,
+                "holders": holders,
+                "total": total,
+                "share": _percent_label(charts.percent(holders, total)),
+            }
+        )
+
+    # Share of Kommunen awarded, per kind group and in all.
+    group_rows = []
+    for group in KIND_GROUPS:
+        rows = [by_kind[kind] for kind in group.kinds if kind in by_kind]
+        thresholds = [row["threshold_min"] for row in rows] + [row["threshold_max"] for row in rows]
+        group_rows.append(
+            {
+                "group": group,
+                "label": group.label,
+                "total": sum(row["total"] for row in rows),
+                "holders": sum(row["holders"] for row in rows),
+                "covered": sum(row["covered"] for row in rows),
+                "near": sum(row["near"] for row in rows),
+                "ready": sum(row["ready"] for row in rows),
+                "threshold": min(thresholds) if thresholds else None,
+                "near_range": _near_range(min(thresholds), max(thresholds)) if thresholds else "",
+            }
+        )
+    all_row = {
+        "label": _("Alle Kommunen"),
+        **{
+            key: sum(row[key] for row in group_rows)
+            for key in ("total", "holders", "covered", "near", "ready")
+        },
+    }
+    for row in [*group_rows, all_row]:
+        row["holders_share"] = _percent_label(charts.percent(row["holders"], row["total"]))
+        row["covered_share"] = _percent_label(charts.percent(row["covered"], row["total"]))
+    share_items = [
+        charts.ShareItem(
+            label=str(row["label"]),
+            total=row["total"],
+            parts=(row["holders"], row["covered"]),
+            value_label=row["holders_share"],
+            note=_("zusätzlich %(share)s über ihre VG") % {"share": row["covered_share"]}
+            if row["covered"]
+            else "",
+        )
+        for row in [*group_rows, all_row]
+        if row["total"]
+    ]
+
+    # Awards over time: columns per month, and the running total as a line.
+    marks = [
+        (index, str(row["month"].year))
+        for index, row in enumerate(over_time)
+        if index == 0 or row["month"].month == 1
+    ]
+    monthly_chart = charts.column_chart(
+        [(row["label"], row["awards"]) for row in over_time], marks=marks
+    )
+    total_chart = charts.line_chart([row["total"] for row in over_time], marks=marks)
+
+    near_total = sum(row["near"] for row in group_rows)
+    return {
+        "holders_total": holders_total,
+        "municipalities_total": all_row["total"],
+        "holders_share": all_row["holders_share"],
+        "covered_total": all_row["covered"],
+        "near_total": near_total,
+        "ready_total": all_row["ready"],
+        "bezirk_rows": bezirk_rows,
+        "bezirk_chart": charts.horizontal_bars(
+            bezirk_rows, value_labels=[_count_label(count) for _name, count in bezirk_rows]
+        ),
+        "kind_rows": kind_rows,
+        "kind_chart": charts.horizontal_bars(
+            [(str(row["label"]), row["holders"]) for row in kind_rows],
+            value_labels=[_count_label(row["holders"]) for row in kind_rows],
+        ),
+        "group_rows": group_rows,
+        "all_row": all_row,
+        "share_chart": charts.share_bars(share_items),
+        "over_time": over_time,
+        "monthly_chart": monthly_chart,
+        "total_chart": total_chart,
+        "first_month": over_time[0]["label"] if over_time else "",
+        "last_month": over_time[-1]["label"] if over_time else "",
+        "near_chart": charts.horizontal_bars(
+            [(str(row["label"]), row["near"]) for row in group_rows],
+            value_labels=[_count_label(row["near"]) for row in group_rows],
+        ),
+        "near_percent": _percent_label(NEAR_NUMERATOR * 100 / NEAR_DENOMINATOR, decimals=0),
+    }
+
+
+@require_safe
+@conditional(live_version, max_age=MAX_AGE)
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Show holders per Regierungsbezirk and kind, the share awarded, awards over time and
+    how many Kommunen are close to the threshold, each chart with its data as a table."""
+    context = _statistics_context()
+    context["data_as_of"] = request.version.last_modified
+    return render(request, "public/statistics.html", context)

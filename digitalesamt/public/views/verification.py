@@ -1,0 +1,147 @@
+"""Verification of an award: the page a plaque's QR code and a website's signet lead to.
+
+`/pruefen/<number>/` says whether an award is valid: a page for people, for
+`Accept: application/json` an assertion modelled on Open Badges 2.0; 410 once revoked, 404 for
+an unknown number.
+"""
+
+import re
+from datetime import datetime, time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from awards.documents.facts import ISSUER, TAGLINE, verification_url
+from awards.models import Award
+from municipalities.constants import Kind
+from municipalities.models import Threshold
+
+VERIFY_MAX_AGE = 60
+
+
+def normalize_award_number(text: str) -> str:
+    """Read a number as people type it from a plaque: " da-2021-0001", "DA 2021 0001"."""
+    compact = re.sub(r"[\s\-‐‑–—_]+", "", text).upper()
+    match = re.fullmatch(r"DA(\d{4})(\d{4})", compact)
+    return f"DA-{match[1]}-{match[2]}" if match else text.strip().upper()
+
+
+def find_award(number: str) -> Award | None:
+    return (
+        Award.objects.select_related("municipality")
+        .filter(number=normalize_award_number(number))
+        .first()
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+@require_safe
+def verify_form(request: HttpRequest) -> HttpResponse:
+    """Take a number typed from a plaque and open its verification page."""
+    number = request.GET.get("nummer", "").strip()
+    if number:
+        return redirect("awards:verify", number=normalize_award_number(number))
+    return render(request, "public/verify_form.html")
+
+
+@require_safe
+def verify(request: HttpRequest, number: str) -> HttpResponse:
+    """Say whether an award is valid: a page for people, an Open Badges assertion for machines."""
+    award = find_award(number)
+    as_json = _wants_json(request)
+    if award is None:
+        if as_json:
+            message = _("Keine Auszeichnung mit dieser Nummer.")
+            response = JsonResponse({"error": message, "nummer": number.strip()}, status=404)
+        else:
+            context = {"number": number.strip()}
+            response = render(request, "public/verify_unknown.html", context, status=404)
+    else:
+        status = 410 if award.is_revoked else 200
+        if as_json:
+            response = JsonResponse(
+                badge_assertion(award),
+                status=status,
+                json_dumps_params={"ensure_ascii": False, "indent": 2},
+            )
+        else:
+            response = render(request, "public/verify.html", _verify_context(award), status=status)
+    patch_vary_headers(response, ["Accept"])
+    patch_cache_control(response, public=True, max_age=VERIFY_MAX_AGE)
+    return response
+
+
+def _verify_context(award: Award) -> dict[str, Any]:
+    municipality = award.municipality
+    context: dict[str, Any] = {
+        "award": award,
+        "municipality": municipality,
+        "verification_url": verification_url(award.number),
+    }
+    if municipality.kind == Kind.VG:
+        context["members"] = list(municipality.members.order_by("name"))
+    return context
+
+
+def badge_assertion(award: Award) -> dict[str, Any]:
+    """Describe the award as a hosted assertion modelled on Open Badges 2.0."""
+    municipality = award.municipality
+    site = settings.SITE_URL
+    url = verification_url(award.number)
+    public_page = site + reverse("awards:municipality", args=[municipality.ars])
+    issued_on = timezone.make_aware(datetime.combine(award.issued_on, time(12)))
+    with translation.override("de"):
+        threshold = Threshold.for_kind(municipality.kind)
+        assertion: dict[str, Any] = {
+            "@context": "https://w3id.org/openbadges/v2",
+            "type": "Assertion",
+            "id": url,
+            "recipient": {
+                "type": "url",
+                "hashed": False,
+                "identity": municipality.website or public_page,
+                "ars": municipality.ars,
+                "name": municipality.title,
+                "url": public_page,
+            },
+            "badge": {
+                "type": "BadgeClass",
+                "id": site + reverse("awards:verify_form") + "#praedikat",
+                "name": "Digitales Amt",
+                "description": TAGLINE,
+                "image": site + reverse("awards:signet_png", args=[award.number]),
+                "criteria": {
+                    "narrative": (
+                        f"Mindestens {threshold} Online-Verfahren sind auf der Seite der Kommune "
+                        "im BayernPortal verlinkt. Jedes Verfahren zählt einmal; reine "
+                        "Informationsseiten zählen nicht."
+                    )
+                },
+                "issuer": {
+                    "type": "Profile",
+                    "id": site + reverse("imprint"),
+                    "name": ISSUER,
+                    "url": "https://www.stmd.bayern.de/",
+                },
+            },
+            "issuedOn": issued_on.isoformat(),
+            "image": site + reverse("awards:signet_png", args=[award.number]),
+            "evidence": {
+                "narrative": f"{award.procedure_count} Online-Verfahren bei der Verleihung"
+            },
+            "verification": {"type": "hosted"},
+            "revoked": award.is_revoked,
+        }
+    if award.is_revoked:
+        assertion["revocationReason"] = award.revocation_reason
+    return assertion

@@ -1,0 +1,50 @@
+"""Choices of the register and the procedure links."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from digitalesamt.lib import linkcheck
+
+
+class Kind(models.TextChoices):
+    GEMEINDE = "gemeinde", _("Gemeinde")
+    MARKT = "markt", _("Markt")
+    STADT = "stadt", _("Stadt")
+    GROSSE_KREISSTADT = "grosse_kreisstadt", _("Große Kreisstadt")
+    KREISFREIE_STADT = "kreisfreie_stadt", _("Kreisfreie Stadt")
+    VG = "vg", _("Verwaltungsgemeinschaft")
+    LANDKREIS = "landkreis", _("Landkreis")
+    BEZIRK = "bezirk", _("Bezirk")
+
+
+# The kinds that are one Gemeinde (a kreisfreie Stadt is Gemeinde and Kreis at once).
+GEMEINDE_KINDS = (
+    Kind.GEMEINDE,
+    Kind.MARKT,
+    Kind.STADT,
+    Kind.GROSSE_KREISSTADT,
+    Kind.KREISFREIE_STADT,
+)
+
+# The form of the name people use on a plaque or a letterhead.
+TITLE_PREFIXES = {
+    Kind.GEMEINDE: _("Gemeinde"),
+    Kind.MARKT: _("Markt"),
+    Kind.STADT: _("Stadt"),
+    Kind.GROSSE_KREISSTADT: _("Große Kreisstadt"),
+    Kind.KREISFREIE_STADT: _("Stadt"),
+    Kind.VG: _("Verwaltungsgemeinschaft"),
+    Kind.LANDKREIS: _("Landratsamt"),
+    Kind.BEZIRK: _("Bezirk"),
+}
+
+
+class Scope(models.TextChoices):
+    KOMMUNAL = "kommunal", _("kommunal")
+    ZENTRAL = "zentral", _("zentral")
+
+
+class LinkCheckResult(models.TextChoices):
+    OK = linkcheck.OK, _("erreichbar")
+    BROKEN = linkcheck.BROKEN, _("nicht erreichbar")
+    REFUSED = linkcheck.REFUSED, _("nicht geprüft (Adresse nicht erlaubt)")

@@ -1,0 +1,96 @@
+"""Assertions that tests of several areas share."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from html.parser import HTMLParser
+
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+class CspAudit(HTMLParser):
+    """Collect what a browser would block under the project's Content-Security-Policy."""
+
+    def __init__(self, nonce: str | None) -> None:
+        super().__init__()
+        self.nonce = nonce
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attributes = dict(attrs)
+        if "style" in attributes:
+            self.problems.append(f"style attribute on <{tag}>")
+        self.problems.extend(
+            f"event handler {name} on <{tag}>" for name in attributes if name.startswith("on")
+        )
+        for name in ("href", "src", "action"):
+            if (attributes.get(name) or "").strip().lower().startswith("javascript:"):
+                self.problems.append(f"javascript: URL in <{tag} {name}>")
+        if tag == "style":
+            # style-src has no nonce: every <style> element is blocked.
+            self.problems.append("<style> element")
+        # A JSON data block is never executed, so CSP leaves it alone.
+        is_inline_code = attributes.get("type") != "application/json" and "src" not in attributes
+        has_nonce = self.nonce is not None and attributes.get("nonce") == self.nonce
+        if tag == "script" and is_inline_code and not has_nonce:
+            self.problems.append("inline <script> without the request's nonce")
+
+
+def assert_csp_clean(response) -> None:
+    policy = response.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    found = re.search(r"'nonce-([^']+)'", policy)
+    audit = CspAudit(found.group(1) if found else None)
+    audit.feed(response.content.decode())
+    assert audit.problems == []
+
+
+def main_text(response) -> str:
+    """Return the page's main content with whitespace collapsed."""
+    main = response.content.decode().split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    return " ".join(main.split())
+
+
+TRANSACTION_CONTROL = re.compile(r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) ")
+
+
+class QueryCount:
+    """The queries a block ran, the page's own apart from those of the database cache.
+
+    A write to the database cache runs in a transaction of its own; its savepoints are the
+    cache's, so transaction control counts on neither side.
+    """
+
+    def __init__(self, context: CaptureQueriesContext) -> None:
+        self.context = context
+
+    def _queries(self, *, in_cache: bool) -> list[str]:
+        table = settings.CACHES["default"].get("LOCATION", "")
+        return [
+            query["sql"]
+            for query in self.context.captured_queries
+            if not TRANSACTION_CONTROL.match(query["sql"])
+            and (bool(table) and table in query["sql"]) == in_cache
+        ]
+
+    @property
+    def cache(self) -> list[str]:
+        return self._queries(in_cache=True)
+
+    @property
+    def own(self) -> list[str]:
+        return self._queries(in_cache=False)
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCount]:
+    """Count the queries of a block: `.own` the page's, `.cache` the shared cache's.
+
+    With the database cache (the default) a cache read is a query too; counted apart, a test
+    can say what a page costs and, separately, that it reads the cache a fixed number of times.
+    """
+    with CaptureQueriesContext(connection) as context:
+        yield QueryCount(context)
