@@ -21,6 +21,7 @@ from digitalesamt.accounts.roles import REVIEWER_GROUP, setup_roles
 from municipalities.constants import Kind, Scope
 from municipalities.models import Membership, Municipality, ProcedureLink, Service
 
+from . import services
 from .models import Award, format_award_number
 
 DEMO_PASSWORD = "Digitales-Amt-2021"  # noqa: S105 - documented demo login, refused outside DEBUG
@@ -233,8 +234,6 @@ def seed(*, seed_value: int = 2021) -> DemoPlan:
 
 def queue_applications(plan: DemoPlan) -> None:
     """Put a few applications into the reviewers' queue, through the real workflow."""
-    from . import services
-
     User = get_user_model()
     reviewer = User.objects.get(username=REVIEWER_USERNAME)
     for index, municipality in enumerate(plan.ready[:QUEUED]):

@@ -1,4 +1,4 @@
-"""The ministry's admin for awards and the review of applications.
+"""The review queue and the application page of the ministry's admin.
 
 Status is never edited here: every decision is a POST to a view of its own that calls the
 matching function in `awards.services`, which checks the state, writes the history and sends mail.
@@ -9,226 +9,38 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, Model, Q, QuerySet, Value, When
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from digitalesamt.lib.admin import BooleanListFilter, external_link
+from digitalesamt.lib.admin import external_link
 from digitalesamt.lib.forms import first_error
 from municipalities.admin import RegierungsbezirkFilter, procedure_links_url
 from municipalities.constants import Kind
 
-from . import services
-from .constants import APPROVE, AWAITING_REVIEW, SPOT_CHECK, START_REVIEW, Status
-from .forms import DrawSampleForm, RejectForm, RequestChangesForm, RevocationForm, VerdictForm
-from .models import Application, Award, SpotCheck, TransitionError
-from .review import (
+from .. import services
+from ..constants import APPROVE, AWAITING_REVIEW, SPOT_CHECK, START_REVIEW, Status
+from ..forms import DrawSampleForm, RejectForm, RequestChangesForm, VerdictForm
+from ..models import Application, Award, SpotCheck, TransitionError
+from ..review import (
     compare_evidence,
     draw_spot_checks,
     record_verdict,
     with_latest_submission,
-    with_live_progress,
 )
-
-# Set once on issue and printed on the plaque: changing them would falsify a public record.
-ISSUED_FIELDS = ("number", "municipality", "issued_on", "procedure_count", "created_at")
-# Written only by services.revoke_award, which also tells the Kommune.
-REVOCATION_FIELDS = ("revoked_at", "revoked_by", "revocation_reason")
-
-
-def has_model_permission(request: HttpRequest, model: type[Model], action: str) -> bool:
-    opts = model._meta
-    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
-
-
-def post_only(request: HttpRequest) -> HttpResponse | None:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return None
-
-
-class AwardYearFilter(admin.SimpleListFilter):
-    """The years in which awards were issued, newest first."""
-
-    title = _("Jahr")
-    parameter_name = "year"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        years = Award.objects.dates("issued_on", "year", order="DESC")
-        return [(str(day.year), str(day.year)) for day in years]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if value is not None and value.isdigit():
-            return queryset.filter(issued_on__year=int(value))
-        return queryset
-
-
-class RevokedFilter(BooleanListFilter):
-    title = _("widerrufen")
-    parameter_name = "revoked"
-    condition = Q(revoked_at__isnull=False)
-
-
-class AtRiskFilter(BooleanListFilter):
-    """Valid awards whose Kommune's live count fell below its threshold (see revalidate_awards)."""
-
-    title = _("gefährdet (unter Schwellenwert)")
-    parameter_name = "at_risk"
-
-    def yes(self, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(pk__in=Award.objects.holders_at_risk().values("pk"))
-
-    def no(self, queryset: QuerySet) -> QuerySet:
-        # A revoked award is neither: it is not held any more.
-        return queryset.valid().exclude(pk__in=Award.objects.holders_at_risk().values("pk"))
-
-
-@admin.register(Award)
-class AwardAdmin(admin.ModelAdmin):
-    list_display = (
-        "number",
-        "municipality",
-        "issued_on",
-        "procedure_count",
-        "live_progress",
-        "at_risk",
-        "revoked",
-    )
-    list_filter = (AwardYearFilter, RevokedFilter, AtRiskFilter)
-    search_fields = ("number", "municipality__name", "^municipality__ars")
-    search_help_text = _("Nummer, Name oder Regionalschlüssel der Kommune")
-    list_select_related = ("municipality",)
-    autocomplete_fields = ("municipality",)
-
-    @admin.display(description=_("widerrufen"), boolean=True, ordering="revoked_at")
-    def revoked(self, obj: Award) -> bool:
-        return obj.is_revoked
-
-    @admin.display(description=_("Online-Verfahren jetzt"), ordering="live_count")
-    def live_progress(self, obj: Award) -> str:
-        return gettext("%(count)d von %(threshold)d") % {
-            "count": obj.live_count,
-            "threshold": obj.live_threshold,
-        }
-
-    @admin.display(description=_("gefährdet"), boolean=True)
-    def at_risk(self, obj: Award) -> bool | None:
-        # A revoked award cannot be at risk any more; "unknown" says so better than "no".
-        if obj.is_revoked:
-            return None
-        return obj.live_count < obj.live_threshold
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return with_live_progress(super().get_queryset(request))
-
-    def get_fieldsets(self, request: HttpRequest, obj: Award | None = None) -> tuple:
-        issued = (None, {"fields": ("number", "municipality", "issued_on", "procedure_count")})
-        if obj is None:
-            return (issued,)
-        return (
-            (None, {"fields": (*issued[1]["fields"], "application")}),
-            (_("Schild, Signet und Prüfseite"), {"fields": ("public_documents",)}),
-            (_("Widerruf"), {"fields": REVOCATION_FIELDS}),
-            (_("Verlauf"), {"fields": ("created_at",)}),
-        )
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Award | None = None) -> tuple:
-        if obj is None:
-            return ("created_at",)
-        return (*ISSUED_FIELDS, "application", "public_documents", *REVOCATION_FIELDS)
-
-    @admin.display(description=_("Öffentlich"))
-    def public_documents(self, obj: Award) -> str:
-        links = [
-            (reverse("awards:verify", args=[obj.number]), gettext("Prüfseite")),
-            (reverse("awards:plaque", args=[obj.number]), gettext("Schild (PDF)")),
-            (reverse("awards:signet_png", args=[obj.number]), gettext("Signet (PNG)")),
-        ]
-        return format_html_join(" · ", '<a href="{}">{}</a>', links)
-
-    def view_on_site(self, obj: Award) -> str:
-        # The verification path is printed on the plaque and never changes.
-        return f"/pruefen/{obj.number}/"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Awards are issued by approving an application; by hand only for seed data.
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        # A number once issued stays on record; a wrong award is revoked, not deleted.
-        return False
-
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<int:object_id>/widerrufen/",
-                self.admin_site.admin_view(self.revoke_view),
-                name="{}_{}_revoke".format(*info),
-            ),
-            *super().get_urls(),
-        ]
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        award = self.get_object(request, unquote(object_id))
-        extra_context = {
-            **(extra_context or {}),
-            # Every field of an issued award is read-only: nothing to save.
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-        }
-        if award is not None and not award.is_revoked and self.has_change_permission(request):
-            extra_context["revocation_form"] = RevocationForm(auto_id="id_revocation_%s")
-            extra_context["revoke_url"] = reverse("admin:awards_award_revoke", args=[award.pk])
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def revoke_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Revoke the award with the reason given; the service refuses a second revocation."""
-        if refusal := post_only(request):
-            return refusal
-        award = get_object_or_404(Award, pk=object_id)
-        if not self.has_change_permission(request, award):
-            raise PermissionDenied
-        form = RevocationForm(request.POST)
-        if not form.is_valid():
-            self.message_user(request, first_error(form), messages.ERROR)
-        else:
-            try:
-                services.revoke_award(
-                    award=award, by=request.user, reason=form.cleaned_data["reason"]
-                )
-            except TransitionError as error:
-                self.message_user(request, str(error), messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    gettext("Die Auszeichnung %(number)s ist widerrufen.")
-                    % {"number": award.number},
-                    messages.SUCCESS,
-                )
-        return HttpResponseRedirect(reverse("admin:awards_award_change", args=[award.pk]))
+from .common import has_model_permission, post_only
 
 
 class QueueStatusFilter(admin.SimpleListFilter):
