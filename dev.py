@@ -1,7 +1,8 @@
 """Set up, serve and test Digitales Amt from a fresh clone.
 
     python3 dev.py start   install, migrate, import the register, load demo data, serve :8000
-    python3 dev.py test    install and run the whole test suite (extra arguments go to pytest)
+    python3 dev.py test    install and run the whole test suite on every core (arguments go to
+                           pytest: -k counting, -n 0 for one process, --cov for coverage)
 
 Needs only Python 3 with pip: it brings in uv, and uv brings in Python 3.12 and the
 dependencies pinned in uv.lock into .venv/.
@@ -106,9 +107,12 @@ def start() -> None:
 
 
 def test(pytest_args: list[str]) -> int:
+    """Run pytest, on every core (pytest-xdist) unless the arguments choose otherwise."""
     env = sync()
+    chosen = any(arg.startswith(("-n", "--numprocesses", "--dist")) for arg in pytest_args)
+    parallel = [] if chosen or "--version" in pytest_args else ["-n", "auto"]
     return subprocess.run(
-        [str(VENV_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env
+        [str(VENV_PYTHON), "-m", "pytest", *parallel, *pytest_args], cwd=ROOT, env=env
     ).returncode
 
 
