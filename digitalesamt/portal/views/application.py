@@ -1,5 +1,6 @@
 """The Kommune's progress and its application: the dashboard and the application page."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from awards.constants import RESUBMIT, SUBMIT, WITHDRAW, Status
 from awards.documents.links import award_documents
 from awards.models import Application, ApplicationEvent, Award, TransitionError
 from awards.services import create_application, submit_application, withdraw_application
+from digitalesamt.lib.forms import PageForm
 from municipalities.models import Municipality
 
 from ..access import municipal_staff_required
@@ -142,67 +144,51 @@ def application_create(request: HttpRequest) -> HttpResponse:
     return redirect("portal:application")
 
 
+def _step(
+    request: HttpRequest,
+    action: str,
+    form_class: type[PageForm],
+    form_key: str,
+    service: Callable[..., object],
+    success: str,
+) -> HttpResponse:
+    """Take one step of the workflow on the open application with the form's comment."""
+    application, refusal = _refusal(request, action)
+    if refusal:
+        return refusal
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _application_page(request, **{form_key: form})
+    try:
+        service(application=application, by=request.user, comment=form.cleaned_data["comment"])
+    except TransitionError as error:
+        return _application_page(request, **{form_key: form}, error=str(error), status=409)
+    messages.success(request, success)
+    return redirect("portal:application")
+
+
 @municipal_staff_required
 @require_POST
 def application_submit(request: HttpRequest) -> HttpResponse:
     """Submit the draft; the service refuses it below the threshold."""
-    application, refusal = _refusal(request, SUBMIT)
-    if refusal:
-        return refusal
-    form = SubmitForm(request.POST)
-    if not form.is_valid():
-        return _application_page(request, submit_form=form)
-    try:
-        submit_application(
-            application=application, by=request.user, comment=form.cleaned_data["comment"]
-        )
-    except TransitionError as refusal:
-        return _application_page(request, submit_form=form, error=str(refusal), status=409)
-    messages.success(
-        request,
-        _(
-            "Der Antrag ist eingereicht. Das Staatsministerium prüft ihn; Sie erhalten eine "
-            "E-Mail, sobald es Neuigkeiten gibt."
-        ),
+    success = _(
+        "Der Antrag ist eingereicht. Das Staatsministerium prüft ihn; Sie erhalten eine "
+        "E-Mail, sobald es Neuigkeiten gibt."
     )
-    return redirect("portal:application")
+    return _step(request, SUBMIT, SubmitForm, "submit_form", submit_application, success)
 
 
 @municipal_staff_required
 @require_POST
 def application_answer(request: HttpRequest) -> HttpResponse:
     """Answer the reviewer's request for changes and resubmit with the current list."""
-    application, refusal = _refusal(request, RESUBMIT)
-    if refusal:
-        return refusal
-    form = AnswerForm(request.POST)
-    if not form.is_valid():
-        return _application_page(request, answer_form=form)
-    try:
-        submit_application(
-            application=application, by=request.user, comment=form.cleaned_data["comment"]
-        )
-    except TransitionError as refusal:
-        return _application_page(request, answer_form=form, error=str(refusal), status=409)
-    messages.success(request, _("Ihre Antwort ist gesendet und der Antrag erneut eingereicht."))
-    return redirect("portal:application")
+    success = _("Ihre Antwort ist gesendet und der Antrag erneut eingereicht.")
+    return _step(request, RESUBMIT, AnswerForm, "answer_form", submit_application, success)
 
 
 @municipal_staff_required
 @require_POST
 def application_withdraw(request: HttpRequest) -> HttpResponse:
     """Withdraw the open application once the user ticked the confirmation."""
-    application, refusal = _refusal(request, WITHDRAW)
-    if refusal:
-        return refusal
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return _application_page(request, withdraw_form=form)
-    try:
-        withdraw_application(
-            application=application, by=request.user, comment=form.cleaned_data["comment"]
-        )
-    except TransitionError as refusal:
-        return _application_page(request, withdraw_form=form, error=str(refusal), status=409)
-    messages.success(request, _("Der Antrag ist zurückgezogen."))
-    return redirect("portal:application")
+    success = _("Der Antrag ist zurückgezogen.")
+    return _step(request, WITHDRAW, WithdrawForm, "withdraw_form", withdraw_application, success)
