@@ -1,9 +1,41 @@
+"""The people every test area shares, and the switches most tests need.
+
+The personas, defined here once:
+
+- `kommune`: Markt Hösbach; `clerk` (Kim Huber, kaemmerei@hoesbach.example) is its member.
+- `other_kommune`: Stadt Iphofen; `other_kommune_clerk` (rathaus@iphofen.example) is its member.
+- `reviewer`: ministry staff in the reviewers' group (pruefer@stmd.example).
+- `administrator`: ministry staff in the administrators' group (verwaltung@stmd.example).
+- A superuser is pytest-django's `admin_user` (`admin_client`), for what is a superuser's alone.
+
+Each persona signs in with `tests.helpers.PASSWORD`; `clerk_client`, `other_kommune_clerk_client`,
+`reviewer_client` and `administrator_client` are clients already logged in as that persona.
+"""
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
 from django.utils import translation
 
+from awards import services
+from digitalesamt.accounts.roles import ADMIN_GROUP, REVIEWER_GROUP, setup_roles
+from municipalities.constants import Kind
+from municipalities.models import Membership
 from tests.factories import MunicipalityFactory
+from tests.helpers import PASSWORD
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests marked `postgres` on any other database, and say so."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL (CI runs it), not {connection.vendor}")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -15,12 +47,91 @@ def default_language():
 
 
 @pytest.fixture
-def municipality(db):
-    return MunicipalityFactory()
+def no_link_check(monkeypatch):
+    """Queue no link check on submission: it would reach for the factories' .example hosts."""
+    monkeypatch.setattr(services, "enqueue_link_check", lambda submission: None)
+
+
+# Kommunen and their clerks
 
 
 @pytest.fixture
-def staff_user(db):
-    return get_user_model().objects.create_superuser(
-        username="pruefer", email="pruefer@stmd.example", password="Sicheres-Passwort-1"
+def kommune(db):
+    return MunicipalityFactory(name="Hösbach", kind=Kind.MARKT, ars="096710000001")
+
+
+@pytest.fixture
+def other_kommune(db):
+    return MunicipalityFactory(name="Iphofen", kind=Kind.STADT, ars="096750000002")
+
+
+def member_of(municipality, username: str, email: str, **names: str):
+    user = get_user_model().objects.create_user(username, email, PASSWORD, **names)
+    Membership.objects.create(user=user, municipality=municipality)
+    return user
+
+
+@pytest.fixture
+def clerk(kommune):
+    return member_of(
+        kommune, "kaemmerei", "kaemmerei@hoesbach.example", first_name="Kim", last_name="Huber"
     )
+
+
+@pytest.fixture
+def other_kommune_clerk(other_kommune):
+    return member_of(other_kommune, "rathaus", "rathaus@iphofen.example")
+
+
+# The ministry
+
+
+@pytest.fixture
+def roles(db):
+    """The ministry's groups with their permissions, as `setup_roles` makes them."""
+    setup_roles()
+
+
+def ministry_user(username: str, email: str, group: str):
+    user = get_user_model().objects.create_user(username, email, PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def reviewer(roles):
+    return ministry_user("pruefer", "pruefer@stmd.example", REVIEWER_GROUP)
+
+
+@pytest.fixture
+def administrator(roles):
+    return ministry_user("verwaltung", "verwaltung@stmd.example", ADMIN_GROUP)
+
+
+# Logged-in clients
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def clerk_client(clerk):
+    return logged_in(clerk)
+
+
+@pytest.fixture
+def other_kommune_clerk_client(other_kommune_clerk):
+    return logged_in(other_kommune_clerk)
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    return logged_in(reviewer)
+
+
+@pytest.fixture
+def administrator_client(administrator):
+    return logged_in(administrator)

@@ -1,4 +1,4 @@
-"""Assertions that tests of several areas share."""
+"""Helpers that tests of several areas share: assertions, page text and the personas' password."""
 
 import re
 from collections.abc import Iterator
@@ -8,6 +8,9 @@ from html.parser import HTMLParser
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+# The password every persona of tests/conftest.py signs in with.
+PASSWORD = "Gruene-Wiese-am-Main-7"
 
 
 class CspAudit(HTMLParser):
@@ -48,10 +51,20 @@ def assert_csp_clean(response) -> None:
     assert audit.problems == []
 
 
+def text(response) -> str:
+    """Return the response's body as text."""
+    return response.content.decode()
+
+
 def main_text(response) -> str:
     """Return the page's main content with whitespace collapsed."""
     main = response.content.decode().split('<main id="main"', 1)[1].split("</main>", 1)[0]
     return " ".join(main.split())
+
+
+def listed(response) -> list:
+    """Return the objects an admin changelist shows on this page, in its order."""
+    return list(response.context["cl"].result_list)
 
 
 TRANSACTION_CONTROL = re.compile(r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) ")

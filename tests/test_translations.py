@@ -221,8 +221,8 @@ def test_login_page_follows_the_language_cookie(client) -> None:
     assert "Forgotten your password?" in content
 
 
-def test_german_admin_runs_actions_with_a_german_button(client, staff_user) -> None:
-    client.force_login(staff_user)
+def test_german_admin_runs_actions_with_a_german_button(client, admin_user) -> None:
+    client.force_login(admin_user)
 
     # The user list has actions and, with the reviewer, one row to act on.
     response = client.get(reverse("admin:auth_user_changelist"))
@@ -233,8 +233,8 @@ def test_german_admin_runs_actions_with_a_german_button(client, staff_user) -> N
     assert ">Run</button>" not in content
 
 
-def test_german_admin_script_catalogue_explains_the_time_zone(client, staff_user) -> None:
-    client.force_login(staff_user)
+def test_german_admin_script_catalogue_explains_the_time_zone(client, admin_user) -> None:
+    client.force_login(admin_user)
 
     response = client.get(reverse("admin:jsi18n"))
 

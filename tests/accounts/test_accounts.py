@@ -17,42 +17,35 @@ from django.template.loader import render_to_string
 from django.test import Client, override_settings
 from django.urls import resolve, reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from digitalesamt.accounts.backends import client_ip
 from digitalesamt.accounts.invitations import invitation_url, invite_user
 from digitalesamt.accounts.roles import ADMIN_GROUP, REVIEWER_GROUP, setup_roles
 from municipalities.models import Membership
 from tests.factories import MunicipalityFactory
-from tests.helpers import assert_csp_clean
+from tests.helpers import PASSWORD, assert_csp_clean
 
 User = get_user_model()
-PASSWORD = "Gruene-Wiese-am-Main-7"
 # A one-time link: /konto/einladung/<uidb64>/<token>/ or /konto/passwort/<uidb64>/<token>/.
 LINK = re.compile(r"https://digitales-amt\.test(/konto/(?:einladung|passwort)/[^/\s]+/[^/\s]+/)")
 
 
 @pytest.fixture
-def clerk(municipality):
-    user = User.objects.create_user(
-        username="anna@iphofen.example", email="anna@iphofen.example", password=PASSWORD
-    )
-    Membership.objects.create(user=user, municipality=municipality)
-    return user
+def clerk(clerk):
+    """The clerk as an invitation leaves them: the e-mail address is the username."""
+    clerk.username = clerk.email = "anna@iphofen.example"
+    clerk.save()
+    return clerk
 
 
 @pytest.fixture
-def reviewer(db):
-    setup_roles()
-    user = User.objects.create_user(
-        username="petra@stmd.example",
-        email="petra@stmd.example",
-        password=PASSWORD,
-        is_staff=True,
-        first_name="Petra",
-        last_name="Prüfer",
-    )
-    user.groups.add(Group.objects.get(name=REVIEWER_GROUP))
-    return user
+def reviewer(reviewer):
+    """The reviewer as an invitation leaves them, with a full name."""
+    reviewer.username = reviewer.email = "petra@stmd.example"
+    reviewer.first_name, reviewer.last_name = "Petra", "Prüfer"
+    reviewer.save()
+    return reviewer
 
 
 def invite(capture, *args: str) -> str:
@@ -85,32 +78,30 @@ def login(client, username: str, password: str, path: str = "/konto/anmelden/", 
 
 
 def test_invite_creates_user_without_password_membership_and_mail(
-    municipality, mailoutbox, django_capture_on_commit_callbacks
+    kommune, mailoutbox, django_capture_on_commit_callbacks
 ):
     output = invite(
-        django_capture_on_commit_callbacks, " Anna@Iphofen.example ", "--kommune", municipality.ars
+        django_capture_on_commit_callbacks, " Anna@Iphofen.example ", "--kommune", kommune.ars
     )
 
     user = User.objects.get()
     assert (user.username, user.email) == ("anna@iphofen.example", "anna@iphofen.example")
     assert not user.has_usable_password()
     assert not user.is_staff
-    assert user.membership.municipality == municipality
-    assert output.strip() == (f"Einladung an anna@iphofen.example gesendet ({municipality.title}).")
+    assert user.membership.municipality == kommune
+    assert output.strip() == (f"Einladung an anna@iphofen.example gesendet ({kommune.title}).")
     (mail,) = mailoutbox
     assert mail.to == ["anna@iphofen.example"]
     assert mail.subject == "Einladung zum Digitalen Amt"
-    assert municipality.title in mail.body
+    assert kommune.title in mail.body
     assert "Ihr Benutzername ist anna@iphofen.example." in mail.body
     assert link_in(mail).startswith("/konto/einladung/")
 
 
 def test_invitation_link_sets_password_logs_in_and_opens_the_portal(
-    client, municipality, mailoutbox, django_capture_on_commit_callbacks
+    client, kommune, mailoutbox, django_capture_on_commit_callbacks
 ):
-    invite(
-        django_capture_on_commit_callbacks, "anna@iphofen.example", "--kommune", municipality.ars
-    )
+    invite(django_capture_on_commit_callbacks, "anna@iphofen.example", "--kommune", kommune.ars)
 
     response = set_password(client, link_in(mailoutbox[0]))
 
@@ -136,11 +127,9 @@ def test_invitation_of_the_ministry_makes_a_reviewer_who_lands_in_the_admin(
 
 
 def test_used_invitation_link_cannot_be_used_again(
-    client, municipality, mailoutbox, django_capture_on_commit_callbacks
+    client, kommune, mailoutbox, django_capture_on_commit_callbacks
 ):
-    invite(
-        django_capture_on_commit_callbacks, "anna@iphofen.example", "--kommune", municipality.ars
-    )
+    invite(django_capture_on_commit_callbacks, "anna@iphofen.example", "--kommune", kommune.ars)
     path = link_in(mailoutbox[0])
     set_password(client, path)
     client.logout()
@@ -156,10 +145,10 @@ def test_used_invitation_link_cannot_be_used_again(
 
 
 def test_invitation_mail_leaves_only_when_the_user_is_committed(
-    municipality, mailoutbox, django_capture_on_commit_callbacks
+    kommune, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        invite_user(email="anna@iphofen.example", municipality=municipality)
+        invite_user(email="anna@iphofen.example", municipality=kommune)
 
     assert mailoutbox == []
     assert len(callbacks) == 1
@@ -169,9 +158,9 @@ def test_invitation_mail_leaves_only_when_the_user_is_committed(
     ("seconds_after_timeout", "valid"), [(-60, True), (60, False)], ids=["in-time", "expired"]
 )
 def test_invitation_link_expires_after_password_reset_timeout(
-    client, municipality, monkeypatch, seconds_after_timeout, valid
+    client, kommune, monkeypatch, seconds_after_timeout, valid
 ):
-    user = invite_user(email="anna@iphofen.example", municipality=municipality)
+    user = invite_user(email="anna@iphofen.example", municipality=kommune)
     path = invitation_url(user).removeprefix(settings.SITE_URL)
     later = datetime.datetime.now() + datetime.timedelta(
         seconds=settings.PASSWORD_RESET_TIMEOUT + seconds_after_timeout
@@ -193,9 +182,9 @@ def test_invite_refuses_an_unknown_ars(db, mailoutbox):
     assert mailoutbox == []
 
 
-def test_invite_refuses_an_existing_address_and_offers_resend(clerk, municipality, mailoutbox):
+def test_invite_refuses_an_existing_address_and_offers_resend(clerk, kommune, mailoutbox):
     with pytest.raises(CommandError) as refused:
-        call_command("invite_user", "ANNA@iphofen.example", "--kommune", municipality.ars)
+        call_command("invite_user", "ANNA@iphofen.example", "--kommune", kommune.ars)
 
     assert str(refused.value) == (
         "Es gibt bereits einen Benutzer mit der E-Mail-Adresse anna@iphofen.example. "
@@ -206,16 +195,16 @@ def test_invite_refuses_an_existing_address_and_offers_resend(clerk, municipalit
 
 
 @pytest.mark.parametrize("email", ["anna", "anna@", "anna@iphofen", "an na@iphofen.example"])
-def test_invite_refuses_an_invalid_address(municipality, mailoutbox, email):
+def test_invite_refuses_an_invalid_address(kommune, mailoutbox, email):
     with pytest.raises(CommandError, match="ist keine gültige E-Mail-Adresse"):
-        call_command("invite_user", email, "--kommune", municipality.ars)
+        call_command("invite_user", email, "--kommune", kommune.ars)
 
     assert not User.objects.exists()
 
 
-def test_invite_refuses_kommune_together_with_ministerium(municipality):
+def test_invite_refuses_kommune_together_with_ministerium(kommune):
     with pytest.raises(CommandError, match="Entweder --kommune oder --ministerium"):
-        call_command("invite_user", "a@b.example", "--kommune", municipality.ars, "--ministerium")
+        call_command("invite_user", "a@b.example", "--kommune", kommune.ars, "--ministerium")
 
     assert not User.objects.exists()
 
@@ -226,11 +215,9 @@ def test_invite_refuses_without_kommune_or_ministerium(db):
 
 
 def test_resend_mails_a_new_link_that_works(
-    client, municipality, mailoutbox, django_capture_on_commit_callbacks
+    client, kommune, mailoutbox, django_capture_on_commit_callbacks
 ):
-    invite(
-        django_capture_on_commit_callbacks, "anna@iphofen.example", "--kommune", municipality.ars
-    )
+    invite(django_capture_on_commit_callbacks, "anna@iphofen.example", "--kommune", kommune.ars)
 
     output = invite(django_capture_on_commit_callbacks, "anna@iphofen.example", "--resend")
 
@@ -465,8 +452,8 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(
     assert mailoutbox == []
 
 
-def test_invited_user_who_lost_the_mail_can_use_password_reset(client, municipality, mailoutbox):
-    invite_user(email="anna@iphofen.example", municipality=municipality)
+def test_invited_user_who_lost_the_mail_can_use_password_reset(client, kommune, mailoutbox):
+    invite_user(email="anna@iphofen.example", municipality=kommune)
 
     client.post("/konto/passwort-vergessen/", {"email": "anna@iphofen.example"})
 
@@ -562,22 +549,22 @@ def test_administrators_manage_workflow_data_users_and_groups(db):
     assert "auth.delete_permission" not in granted
 
 
-def test_reviewer_sees_applications_but_cannot_edit_thresholds(client, reviewer):
-    client.force_login(reviewer)
-
-    assert client.get(reverse("admin:awards_application_changelist")).status_code == 200
-    assert client.get(reverse("admin:municipalities_threshold_changelist")).status_code == 200
-    assert client.get(reverse("admin:municipalities_threshold_add")).status_code == 403
-    assert client.get(reverse("admin:auth_group_changelist")).status_code == 403
+def test_reviewer_sees_applications_but_cannot_edit_thresholds(reviewer_client):
+    assert reviewer_client.get(reverse("admin:awards_application_changelist")).status_code == 200
+    assert (
+        reviewer_client.get(reverse("admin:municipalities_threshold_changelist")).status_code == 200
+    )
+    assert reviewer_client.get(reverse("admin:municipalities_threshold_add")).status_code == 403
+    assert reviewer_client.get(reverse("admin:auth_group_changelist")).status_code == 403
 
 
 # Admin: memberships and invitations -------------------------------------------------------
 
 
 def test_admin_action_resends_pending_invitations_and_skips_users_with_password(
-    admin_client, clerk, municipality, mailoutbox
+    admin_client, clerk, kommune, mailoutbox
 ):
-    pending = invite_user(email="bernd@iphofen.example", municipality=municipality)
+    pending = invite_user(email="bernd@iphofen.example", municipality=kommune)
 
     response = admin_client.post(
         reverse("admin:auth_user_changelist"),
@@ -593,7 +580,7 @@ def test_admin_action_resends_pending_invitations_and_skips_users_with_password(
 
 
 def test_admin_invite_page_creates_a_clerk_and_sends_the_mail(
-    admin_client, municipality, mailoutbox, django_capture_on_commit_callbacks
+    admin_client, kommune, mailoutbox, django_capture_on_commit_callbacks
 ):
     url = reverse("admin:auth_user_invite")
     page = admin_client.get(url)
@@ -605,12 +592,12 @@ def test_admin_invite_page_creates_a_clerk_and_sends_the_mail(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
-            url, {"email": "carla@iphofen.example", "municipality": municipality.pk}
+            url, {"email": "carla@iphofen.example", "municipality": kommune.pk}
         )
 
     user = User.objects.get(username="carla@iphofen.example")
     assert response.url == reverse("admin:auth_user_change", args=[user.pk])
-    assert user.membership.municipality == municipality
+    assert user.membership.municipality == kommune
     assert mailoutbox[0].to == ["carla@iphofen.example"]
 
 
@@ -632,14 +619,12 @@ def test_admin_invite_page_refuses_with_a_reason(admin_client, clerk, mailoutbox
     assert mailoutbox == []
 
 
-def test_invite_page_is_refused_without_permission_to_add_users(client, reviewer):
-    client.force_login(reviewer)
-
-    assert client.get(reverse("admin:auth_user_invite")).status_code == 403
+def test_invite_page_is_refused_without_permission_to_add_users(reviewer_client):
+    assert reviewer_client.get(reverse("admin:auth_user_invite")).status_code == 403
 
 
-def test_user_list_shows_the_kommune_and_open_invitations(admin_client, clerk, municipality):
-    invite_user(email="bernd@iphofen.example", municipality=municipality)
+def test_user_list_shows_the_kommune_and_open_invitations(admin_client, clerk, kommune):
+    invite_user(email="bernd@iphofen.example", municipality=kommune)
 
     response = admin_client.get(reverse("admin:auth_user_changelist"), {"zugang": "kommune"})
 
@@ -647,7 +632,7 @@ def test_user_list_shows_the_kommune_and_open_invitations(admin_client, clerk, m
         User.objects.filter(membership__isnull=False)
     )
     content = response.content.decode()
-    assert municipality.title in content
+    assert kommune.title in content
     assert 'href="/admin/auth/user/einladen/"' in content
 
 
@@ -659,7 +644,7 @@ def test_layout_has_landmarks_attribution_and_no_script(client, db):
 
     content = response.content.decode()
     assert '<html lang="de">' in content
-    assert '<a class="skip-link" href="#main">Zum Inhalt springen</a>' in content
+    assertInHTML('<a class="skip-link" href="#main">Zum Inhalt springen</a>', content)
     assert '<main id="main"' in content
     assert "<header" in content and "<footer" in content
     assert "Bayerisches Staatsministerium für Digitales" in content

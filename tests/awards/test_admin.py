@@ -3,22 +3,18 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
 from awards.models import Award
 from tests.factories import AwardFactory, MunicipalityFactory
+from tests.helpers import listed
 
 CHANGELIST = reverse("admin:awards_award_changelist")
 
 
 def change_url(award: Award) -> str:
     return reverse("admin:awards_award_change", args=[award.pk])
-
-
-def listed(response) -> set:
-    return set(response.context["cl"].result_list)
 
 
 @pytest.fixture
@@ -43,20 +39,6 @@ def awards(db):
     return {"nuernberg": nuernberg, "iphofen": iphofen, "revoked": revoked}
 
 
-@pytest.fixture
-def award_manager(client, django_user_model):
-    """A ministry employee with every permission on awards, but no superuser."""
-    user = django_user_model.objects.create_user(
-        username="referat", password="x" * 12, is_staff=True
-    )
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="awards"),
-        Permission.objects.get(codename="view_municipality"),
-    )
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize(
     ("term", "expected"),
     [("DA-2022-0100", "iphofen"), ("2021-0001", "nuernberg"), ("Nürnb", "nuernberg")],
@@ -64,19 +46,19 @@ def award_manager(client, django_user_model):
 def test_search_finds_by_number_and_kommune_name(admin_client, awards, term, expected):
     response = admin_client.get(CHANGELIST, {"q": term})
 
-    assert listed(response) == {awards[expected]}
+    assert set(listed(response)) == {awards[expected]}
 
 
 def test_search_finds_by_ars_prefix(admin_client, awards):
     response = admin_client.get(CHANGELIST, {"q": "09675"})
 
-    assert listed(response) == {awards["iphofen"]}
+    assert set(listed(response)) == {awards["iphofen"]}
 
 
 def test_year_filter_offers_the_award_years_and_filters(admin_client, awards):
     response = admin_client.get(CHANGELIST, {"year": "2022"})
 
-    assert listed(response) == {awards["iphofen"]}
+    assert set(listed(response)) == {awards["iphofen"]}
     years = {spec.title: spec for spec in response.context["cl"].filter_specs}["Jahr"]
     assert years.lookup_choices == [("2023", "2023"), ("2022", "2022"), ("2021", "2021")]
 
@@ -85,8 +67,8 @@ def test_revoked_filter_splits_valid_and_revoked(admin_client, awards):
     revoked = admin_client.get(CHANGELIST, {"revoked": "1"})
     valid = admin_client.get(CHANGELIST, {"revoked": "0"})
 
-    assert listed(revoked) == {awards["revoked"]}
-    assert listed(valid) == {awards["nuernberg"], awards["iphofen"]}
+    assert set(listed(revoked)) == {awards["revoked"]}
+    assert set(listed(valid)) == {awards["nuernberg"], awards["iphofen"]}
 
 
 def test_list_shows_the_revoked_flag(admin_client, awards):
@@ -140,10 +122,10 @@ def test_revocation_fields_cannot_be_set_through_the_change_form(admin_client, a
     assert (award.revoked_at, award.revocation_reason) == (None, "")
 
 
-def test_only_a_superuser_may_add_an_award(admin_client, award_manager, db):
+def test_only_a_superuser_may_add_an_award(admin_client, administrator_client, db):
     assert admin_client.get(reverse("admin:awards_award_add")).status_code == 200
-    assert award_manager.get(reverse("admin:awards_award_add")).status_code == 403
-    assert award_manager.get(CHANGELIST).status_code == 200
+    assert administrator_client.get(reverse("admin:awards_award_add")).status_code == 403
+    assert administrator_client.get(CHANGELIST).status_code == 200
 
 
 def test_superuser_adds_a_seed_award(admin_client, db):
@@ -180,13 +162,13 @@ def test_malformed_award_number_is_refused(admin_client, db):
     assert not Award.objects.exists()
 
 
-def test_awards_cannot_be_deleted(admin_client, award_manager, awards):
+def test_awards_cannot_be_deleted(admin_client, administrator_client, awards):
     award = awards["nuernberg"]
 
     delete_url = reverse("admin:awards_award_delete", args=[award.pk])
 
     assert admin_client.post(delete_url).status_code == 403
-    assert award_manager.post(delete_url).status_code == 403
+    assert administrator_client.post(delete_url).status_code == 403
     assert Award.objects.filter(pk=award.pk).exists()
 
 

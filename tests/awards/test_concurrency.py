@@ -3,25 +3,19 @@
 import threading
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connections
 
 from awards import services
 from awards.models import Award
 from awards.services import TransitionError
 from tests.factories import MunicipalityFactory, ProcedureLinkFactory
 
+# Row locks need PostgreSQL: SQLite locks the whole database instead.
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
-    ),
+    pytest.mark.postgres,
+    pytest.mark.usefixtures("no_link_check"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def no_link_check(monkeypatch):
-    monkeypatch.setattr(services, "enqueue_link_check", lambda submission: None)
 
 
 def application_in_review(user):
@@ -54,8 +48,7 @@ def run_at_once(*calls) -> list:
     return results
 
 
-def test_two_reviewers_approving_at_once_issue_exactly_one_award():
-    reviewer = get_user_model().objects.create_user("pruefer", is_staff=True)
+def test_two_reviewers_approving_at_once_issue_exactly_one_award(reviewer):
     application = application_in_review(reviewer)
 
     results = run_at_once(
@@ -71,8 +64,7 @@ def test_two_reviewers_approving_at_once_issue_exactly_one_award():
     assert Award.objects.count() == 1
 
 
-def test_approvals_of_different_applications_at_once_get_distinct_numbers():
-    reviewer = get_user_model().objects.create_user("pruefer", is_staff=True)
+def test_approvals_of_different_applications_at_once_get_distinct_numbers(reviewer):
     applications = [application_in_review(reviewer) for _ in range(5)]
 
     results = run_at_once(

@@ -12,6 +12,7 @@ import zxingcpp
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image, ImageDraw
+from pytest_django.asserts import assertContains
 
 from awards import documents
 from awards.models import Award
@@ -24,10 +25,9 @@ VERIFY_URL = "https://digitales-amt.test/pruefen/DA-2023-0200/"
 
 
 @pytest.fixture
-def award():
-    hoesbach = MunicipalityFactory(name="Hösbach", kind=Kind.MARKT, ars="096710000200")
+def award(kommune):
     return AwardFactory(
-        municipality=hoesbach, number="DA-2023-0200", issued_on=datetime.date(2023, 2, 15)
+        municipality=kommune, number="DA-2023-0200", issued_on=datetime.date(2023, 2, 15)
     )
 
 
@@ -249,10 +249,10 @@ def test_a_new_version_replaces_the_stored_files_of_the_old_one(client, award):
     assert not default_storage.exists(old)
 
 
-def test_revoked_award_documents_are_gone(client, award, staff_user):
+def test_revoked_award_documents_are_gone(client, award, reviewer):
     from awards.services import revoke_award
 
-    revoke_award(award=award, by=staff_user, reason="Schwelle dauerhaft unterschritten")
+    revoke_award(award=award, by=reviewer, reason="Schwelle dauerhaft unterschritten")
 
     for name in ("plaque", "signet_png", "signet_svg"):
         response = get(client, reverse(f"awards:{name}", args=[award.number]))
@@ -317,16 +317,8 @@ def test_plaque_shows_an_uploaded_coat_of_arms(client, award):
     assert (200, 0, 0) in {colour for _n, colour in image.getcolors(10_000_000)}
 
 
-def test_portal_offers_every_document_and_a_snippet_to_copy(client, award):
-    from django.contrib.auth import get_user_model
-
-    from municipalities.models import Membership
-
-    user = get_user_model().objects.create_user("rathaus", "rathaus@hoesbach.example", "x")
-    Membership.objects.create(user=user, municipality=award.municipality)
-    client.force_login(user)
-
-    content = client.get(reverse("portal:dashboard")).content.decode()
+def test_portal_offers_every_document_and_a_snippet_to_copy(clerk_client, award):
+    content = clerk_client.get(reverse("portal:dashboard")).content.decode()
 
     assert 'href="/auszeichnungen/DA-2023-0200/schild.pdf?format=a4"' in content
     assert 'href="/auszeichnungen/DA-2023-0200/schild.pdf?format=a3"' in content
@@ -344,10 +336,10 @@ def test_portal_offers_every_document_and_a_snippet_to_copy(client, award):
     assert snippet in content
 
 
-def test_admin_award_page_links_the_public_documents(client, award, staff_user):
-    client.force_login(staff_user)
+def test_admin_award_page_links_the_public_documents(admin_client, award):
+    response = admin_client.get(reverse("admin:awards_award_change", args=[award.pk]))
 
-    content = client.get(reverse("admin:awards_award_change", args=[award.pk])).content.decode()
-
-    assert '<a href="/pruefen/DA-2023-0200/">Prüfseite</a>' in content
-    assert '<a href="/auszeichnungen/DA-2023-0200/schild.pdf">Schild (PDF)</a>' in content
+    assertContains(response, '<a href="/pruefen/DA-2023-0200/">Prüfseite</a>', html=True)
+    assertContains(
+        response, '<a href="/auszeichnungen/DA-2023-0200/schild.pdf">Schild (PDF)</a>', html=True
+    )

@@ -3,24 +3,27 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from awards import services
 from awards.constants import Status, Verdict
 from awards.models import Application, Award, EvidenceItem, SpotCheck
 from municipalities.constants import Kind
-from municipalities.models import Membership, Threshold
+from municipalities.models import Threshold
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
-from tests.helpers import assert_csp_clean
+from tests.helpers import assert_csp_clean, listed
 
 THRESHOLD = 5
 QUEUE = reverse("admin:awards_application_changelist")
+
+pytestmark = pytest.mark.usefixtures("no_link_check")
 
 
 def page_url(application: Application) -> str:
@@ -40,75 +43,20 @@ def flash(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def listed(response) -> list:
-    return list(response.context["cl"].result_list)
-
-
 def set_threshold(kind: str, minimum: int = THRESHOLD) -> None:
     Threshold.objects.update_or_create(kind=kind, defaults={"minimum": minimum})
 
 
 @pytest.fixture(autouse=True)
 def small_threshold(db):
-    set_threshold(Kind.GEMEINDE)
+    set_threshold(Kind.GEMEINDE)  # the factory's Kommunen
+    set_threshold(Kind.MARKT)  # the persona `kommune`
 
 
-@pytest.fixture(autouse=True)
-def no_link_check(monkeypatch):
-    """The link check has tests of its own; here it must not reach for the network."""
-    monkeypatch.setattr(services, "enqueue_link_check", lambda submission: None)
-
-
-@pytest.fixture
-def reviewer_group(db):
-    """The permissions setup_roles gives the group "Prüfung", made here by hand."""
-    group, _ = Group.objects.get_or_create(name="Prüfung")
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label__in=["awards", "municipalities"], codename__startswith="view_"
-        ),
-        *Permission.objects.filter(
-            content_type__app_label="awards",
-            codename__in=[
-                "change_application",
-                "add_spotcheck",
-                "change_spotcheck",
-                "change_award",
-            ],
-        ),
-    )
-    return group
-
-
-@pytest.fixture
-def reviewer(django_user_model, reviewer_group):
-    user = django_user_model.objects.create_user(
-        username="pruefer", email="pruefer@stmd.example", password="x" * 12, is_staff=True
-    )
-    user.groups.add(reviewer_group)
-    return user
-
-
-@pytest.fixture
-def reviewer_client(reviewer):
-    client = Client()
-    client.force_login(reviewer)
-    return client
-
-
-@pytest.fixture
-def clerk(django_user_model, municipality):
-    user = django_user_model.objects.create_user(
-        username="sachbearbeitung", email="rathaus@kommune.example", password="x" * 12
-    )
-    Membership.objects.create(user=user, municipality=municipality)
-    return user
-
-
-def apply(municipality, *, by, links: int = THRESHOLD, status: str = Status.SUBMITTED):
+def apply(kommune, *, by, links: int = THRESHOLD, status: str = Status.SUBMITTED):
     """Create and submit an application through the services, then move it on to `status`."""
-    ProcedureLinkFactory.create_batch(links, municipality=municipality)
-    application = services.create_application(municipality=municipality, by=by)
+    ProcedureLinkFactory.create_batch(links, municipality=kommune)
+    application = services.create_application(municipality=kommune, by=by)
     if status == Status.DRAFT:
         return application
     services.submit_application(application=application, by=by)
@@ -121,8 +69,8 @@ def apply(municipality, *, by, links: int = THRESHOLD, status: str = Status.SUBM
 
 
 @pytest.fixture
-def submitted(municipality, clerk):
-    return apply(municipality, by=clerk)
+def submitted(kommune, clerk):
+    return apply(kommune, by=clerk)
 
 
 @pytest.fixture
@@ -207,10 +155,10 @@ def test_queue_shows_status_and_count_against_threshold_of_latest_submission(
     response = admin_client.get(QUEUE)
 
     html = response.content.decode()
-    assert f'<td class="field-evidence">{THRESHOLD} / {THRESHOLD}</td>' in html
+    assertInHTML(f'<td class="field-evidence">{THRESHOLD} / {THRESHOLD}</td>', html)
     submitted_on = timezone.localtime(submitted.submitted_at)
     assert f'<td class="field-submitted_on">{submitted_on:%-d}. ' in html
-    assert '<td class="field-status_label">eingereicht</td>' in html
+    assertInHTML('<td class="field-status_label">eingereicht</td>', html)
     assert submitted.municipality.title in html
 
 
@@ -281,7 +229,9 @@ def test_application_page_shows_count_threshold_and_safe_links(admin_client, sub
 
     html = response.content.decode()
     assert f"{THRESHOLD} Online-Verfahren gezählt, Schwellenwert {THRESHOLD}" in html
-    assert f'<a href="{item.url}" target="_blank" rel="noopener noreferrer">{item.url}</a>' in html
+    assertInHTML(
+        f'<a href="{item.url}" target="_blank" rel="noopener noreferrer">{item.url}</a>', html
+    )
     assert "nicht erreichbar (HTTP 404)" in html
     assert "Not Found" in html
 
@@ -455,8 +405,8 @@ def test_rejection_without_reason_is_refused(reviewer_client, in_review):
     assert not in_review.events.filter(to_status=Status.REJECTED).exists()
 
 
-def test_a_draft_cannot_be_decided(reviewer_client, municipality, clerk):
-    draft = apply(municipality, by=clerk, status=Status.DRAFT)
+def test_a_draft_cannot_be_decided(reviewer_client, kommune, clerk):
+    draft = apply(kommune, by=clerk, status=Status.DRAFT)
 
     response = reviewer_client.post(action_url(draft, "start_review"))
 
@@ -513,10 +463,8 @@ def test_anonymous_users_are_sent_to_the_login(client, submitted):
     assert submitted.status == Status.SUBMITTED
 
 
-def test_clerks_cannot_open_the_review(client, clerk, submitted):
-    client.force_login(clerk)
-
-    responses = visit_review(client, submitted)
+def test_clerks_cannot_open_the_review(clerk_client, submitted):
+    responses = visit_review(clerk_client, submitted)
 
     for url, response in responses.items():
         assert response.status_code == 302, url
@@ -586,8 +534,8 @@ def test_a_second_draw_takes_only_links_not_drawn_yet(reviewer_client, in_review
     assert flash(response) == ["Alle Nachweise dieser Einreichung sind schon gezogen."]
 
 
-def test_sample_size_defaults_to_ten(reviewer_client, reviewer, municipality, clerk):
-    application = apply(municipality, by=clerk, links=12)
+def test_sample_size_defaults_to_ten(reviewer_client, reviewer, kommune, clerk):
+    application = apply(kommune, by=clerk, links=12)
     services.start_review(application=application, reviewer=reviewer)
 
     form = reviewer_client.get(page_url(application)).context["draw_form"]
@@ -694,8 +642,8 @@ def test_verdicts_stay_with_a_decided_application_unchanged(reviewer_client, in_
 
 
 @pytest.fixture
-def award(municipality, clerk):
-    return AwardFactory(municipality=municipality)
+def award(kommune, clerk):
+    return AwardFactory(municipality=kommune)
 
 
 def test_revocation_records_reason_and_reviewer_and_tells_the_kommune(
@@ -752,10 +700,8 @@ def test_revocation_is_refused_without_change_permission(client, django_user_mod
     assert award.revoked_at is None
 
 
-def test_clerks_cannot_revoke(client, clerk, award):
-    client.force_login(clerk)
-
-    response = client.post(revoke_url(award), {"reason": "Grund"})
+def test_clerks_cannot_revoke(clerk_client, award):
+    response = clerk_client.post(revoke_url(award), {"reason": "Grund"})
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
@@ -781,4 +727,4 @@ def test_award_list_shows_holders_below_threshold_as_at_risk(admin_client):
     assert set(listed(fine)) == {safe}
     assert revoked not in listed(fine)
     html = admin_client.get(changelist).content.decode()
-    assert f'<td class="field-live_progress">{THRESHOLD - 1} von {THRESHOLD}</td>' in html
+    assertInHTML(f'<td class="field-live_progress">{THRESHOLD - 1} von {THRESHOLD}</td>', html)

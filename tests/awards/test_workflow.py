@@ -1,45 +1,15 @@
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
 from awards import services
 from awards.constants import Status
 from awards.models import Application, ApplicationEvent, Award, AwardSequence
 from awards.services import TransitionError
-from municipalities.constants import Kind
-from municipalities.models import Membership
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory, ServiceFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_link_check(monkeypatch):
-    monkeypatch.setattr(services, "enqueue_link_check", lambda submission: None)
-
-
-@pytest.fixture
-def kommune():
-    return MunicipalityFactory(name="Hösbach", kind=Kind.MARKT)
-
-
-@pytest.fixture
-def clerk(kommune):
-    user = get_user_model().objects.create_user("clerk", "kaemmerei@hoesbach.example", "x")
-    Membership.objects.create(user=user, municipality=kommune)
-    return user
-
-
-@pytest.fixture
-def reviewer():
-    user = get_user_model().objects.create_user(
-        "pruefer", "pruefer@stmd.example", "x", is_staff=True
-    )
-    user.groups.add(Group.objects.get_or_create(name="Prüfung")[0])
-    return user
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_link_check")]
 
 
 @pytest.fixture

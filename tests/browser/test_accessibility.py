@@ -15,10 +15,10 @@ from awards.services import revoke_award
 from municipalities.constants import Kind
 from municipalities.models import Membership
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
+from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "Ein-sicheres-Passwort-2026"
 RULES = {
     "runOnly": {
         "type": "tag",
@@ -28,7 +28,7 @@ RULES = {
 
 
 @pytest.fixture
-def site():
+def site(reviewer):
     """A small but complete public site: holders of every kind, a VG member, a revoked award."""
     oberbayern = MunicipalityFactory(name="Oberbayern", kind=Kind.BEZIRK, ars="091000000000")
     landkreis = MunicipalityFactory(
@@ -82,7 +82,6 @@ def site():
     AwardFactory(municipality=vg, number="DA-2022-0100", issued_on=datetime.date(2022, 7, 1))
     revoked = AwardFactory(municipality=waiting, number="DA-2022-0005")
     ProcedureLinkFactory.create_batch(3, municipality=town)
-    reviewer = get_user_model().objects.create_superuser("pruefer", "p@stmd.example", PASSWORD)
     revoke_award(award=revoked, by=reviewer, reason="Weniger als 50 Verfahren.")
     clerk = get_user_model().objects.create_user("grafing", "rathaus@grafing.example", PASSWORD)
     Membership.objects.create(user=clerk, municipality=town)

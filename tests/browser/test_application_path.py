@@ -7,33 +7,15 @@ from urllib.parse import urlsplit
 import pypdfium2
 import pytest
 import zxingcpp
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from PIL import Image
 from playwright.sync_api import expect
 
 from awards.constants import Status
 from awards.models import Award
-from digitalesamt.accounts.roles import REVIEWER_GROUP, setup_roles
-from municipalities.constants import Kind
-from municipalities.models import Membership
-from tests.factories import MunicipalityFactory, ServiceFactory
+from tests.factories import ServiceFactory
+from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "Ein-sicheres-Passwort-2026"
-
-
-@pytest.fixture
-def people():
-    setup_roles()
-    kommune = MunicipalityFactory(ars="096710130130", name="Hösbach", kind=Kind.MARKT)
-    users = get_user_model().objects
-    clerk = users.create_user("hoesbach", "rathaus@hoesbach.example", PASSWORD)
-    Membership.objects.create(user=clerk, municipality=kommune)
-    reviewer = users.create_user("pruefer", "pruefer@stmd.example", PASSWORD, is_staff=True)
-    reviewer.groups.add(Group.objects.get(name=REVIEWER_GROUP))
-    return kommune, clerk, reviewer
 
 
 def procedure_file(tmp_path, kommune, rows: int):
@@ -56,12 +38,12 @@ def log_in(page, username: str) -> None:
     page.get_by_role("button", name="Anmelden").click()
 
 
-def test_clerk_applies_reviewer_requests_changes_then_approves(new_page, people, tmp_path):
-    kommune, clerk, reviewer = people
-
+def test_clerk_applies_reviewer_requests_changes_then_approves(
+    new_page, kommune, clerk, reviewer, tmp_path
+):
     # The clerk imports 50 procedures: a preview first, then they are saved.
     town = new_page()
-    log_in(town, "hoesbach")
+    log_in(town, clerk.username)
     expect(town).to_have_url(re.compile(r"/portal/$"))
     expect(town.get_by_text("Markt Hösbach").first).to_be_visible()
     town.goto("/portal/verfahren/import/")
@@ -82,7 +64,7 @@ def test_clerk_applies_reviewer_requests_changes_then_approves(new_page, people,
 
     # The reviewer asks for changes.
     ministry = new_page()
-    log_in(ministry, "pruefer")
+    log_in(ministry, reviewer.username)
     expect(ministry).to_have_url(re.compile(r"/admin/"))
     ministry.goto(f"/admin/awards/application/{application.pk}/change/")
     ministry.get_by_role("button", name="Prüfung beginnen").click()

@@ -13,56 +13,52 @@ def counted(municipality: Municipality) -> int:
     return Municipality.objects.with_procedure_count().get(pk=municipality.pk).procedure_count
 
 
-def test_active_links_are_counted(municipality):
-    ProcedureLinkFactory.create_batch(3, municipality=municipality)
+def test_active_links_are_counted(kommune):
+    ProcedureLinkFactory.create_batch(3, municipality=kommune)
 
-    assert counted(municipality) == 3
-    assert municipality.progress().count == 3
-
-
-def test_inactive_links_are_not_counted(municipality):
-    ProcedureLinkFactory.create_batch(2, municipality=municipality)
-    ProcedureLinkFactory(municipality=municipality, active=False)
-
-    assert counted(municipality) == 2
-    assert municipality.progress().count == 2
+    assert counted(kommune) == 3
+    assert kommune.progress().count == 3
 
 
-def test_a_procedure_linked_under_several_services_counts_once(municipality):
-    link = ProcedureLinkFactory(municipality=municipality)
+def test_inactive_links_are_not_counted(kommune):
+    ProcedureLinkFactory.create_batch(2, municipality=kommune)
+    ProcedureLinkFactory(municipality=kommune, active=False)
+
+    assert counted(kommune) == 2
+    assert kommune.progress().count == 2
+
+
+def test_a_procedure_linked_under_several_services_counts_once(kommune):
+    link = ProcedureLinkFactory(municipality=kommune)
     link.services.set(ServiceFactory.create_batch(3))
 
-    assert counted(municipality) == 1
+    assert counted(kommune) == 1
 
 
-def test_the_same_url_counts_once_whatever_its_spelling(municipality):
-    link = ProcedureLinkFactory.build(
-        municipality=municipality, url="HTTPS://Amt.Example/antrag#oben"
-    )
+def test_the_same_url_counts_once_whatever_its_spelling(kommune):
+    link = ProcedureLinkFactory.build(municipality=kommune, url="HTTPS://Amt.Example/antrag#oben")
     link.full_clean()
     link.save()
-    duplicate = ProcedureLinkFactory.build(
-        municipality=municipality, url="https://amt.example/antrag"
-    )
+    duplicate = ProcedureLinkFactory.build(municipality=kommune, url="https://amt.example/antrag")
     duplicate.full_clean(validate_constraints=False)
 
     assert duplicate.url == link.url
     with pytest.raises(Exception, match="(?i)unique|eindeutig|existiert"):
         duplicate.full_clean()
-    assert counted(municipality) == 1
+    assert counted(kommune) == 1
 
 
-def test_kommunal_and_zentral_procedures_both_count(municipality):
-    ProcedureLinkFactory(municipality=municipality, scope="kommunal")
-    ProcedureLinkFactory(municipality=municipality, scope="zentral")
+def test_kommunal_and_zentral_procedures_both_count(kommune):
+    ProcedureLinkFactory(municipality=kommune, scope="kommunal")
+    ProcedureLinkFactory(municipality=kommune, scope="zentral")
 
-    assert counted(municipality) == 2
+    assert counted(kommune) == 2
 
 
-def test_links_of_other_kommunen_are_not_counted(municipality):
+def test_links_of_other_kommunen_are_not_counted(kommune):
     ProcedureLinkFactory.create_batch(2)
 
-    assert counted(municipality) == 0
+    assert counted(kommune) == 0
 
 
 def test_the_same_url_in_two_kommunen_counts_for_each():
@@ -114,11 +110,11 @@ def test_counting_every_kommune_costs_the_same_queries_however_many_there_are():
     assert few == many == 1
 
 
-def test_progress_of_one_kommune_is_the_annotated_counting_rule(municipality):
-    ProcedureLinkFactory.create_batch(4, municipality=municipality)
-    row = Municipality.objects.with_progress().get(pk=municipality.pk)
+def test_progress_of_one_kommune_is_the_annotated_counting_rule(kommune):
+    ProcedureLinkFactory.create_batch(4, municipality=kommune)
+    row = Municipality.objects.with_progress().get(pk=kommune.pk)
 
-    progress = municipality.progress()
+    progress = kommune.progress()
 
     # The annotations no longer shadow methods of the same name.
     assert (row.procedure_count, row.threshold) == (progress.count, progress.threshold) == (4, 50)

@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -11,26 +10,12 @@ from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
 from digitalesamt.portal.forms import MAX_COAT_OF_ARMS_BYTES
-from municipalities.constants import Kind
-from municipalities.models import Membership, Municipality
-from tests.factories import AwardFactory, MunicipalityFactory
+from municipalities.models import Municipality
+from tests.factories import AwardFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/portal/wappen/"
-
-
-@pytest.fixture
-def kommune():
-    return MunicipalityFactory(name="Hösbach", kind=Kind.MARKT)
-
-
-@pytest.fixture
-def clerk(client, kommune):
-    user = get_user_model().objects.create_user("rathaus", "rathaus@hoesbach.example", "x")
-    Membership.objects.create(user=user, municipality=kommune)
-    client.force_login(user)
-    return client
 
 
 def image_bytes(format: str = "PNG", size=(300, 360), mode="RGB", **options) -> bytes:
@@ -53,17 +38,17 @@ def stored(kommune) -> Image.Image:
     return image
 
 
-def test_page_shows_the_form(clerk):
-    response = clerk.get(URL)
+def test_page_shows_the_form(clerk_client):
+    response = clerk_client.get(URL)
 
     assert response.status_code == 200
     assert 'enctype="multipart/form-data"' in response.content.decode()
 
 
-def test_png_is_stored_re_encoded_without_metadata(clerk, kommune):
+def test_png_is_stored_re_encoded_without_metadata(clerk_client, kommune):
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "<script>alert(1)</script>")
-    response = upload(clerk, image_bytes(pnginfo=info))
+    response = upload(clerk_client, image_bytes(pnginfo=info))
 
     assert response.status_code == 302
     image = stored(kommune)
@@ -71,18 +56,18 @@ def test_png_is_stored_re_encoded_without_metadata(clerk, kommune):
     assert image.mode == "RGBA"
     assert image.size == (300, 360)
     assert "Comment" not in image.info
-    assert "Das Wappen ist gespeichert" in clerk.get(URL).content.decode()
+    assert "Das Wappen ist gespeichert" in clerk_client.get(URL).content.decode()
 
 
-def test_jpeg_is_accepted_and_stored_as_png(clerk, kommune):
-    response = upload(clerk, image_bytes("JPEG"), "wappen.jpg", "image/jpeg")
+def test_jpeg_is_accepted_and_stored_as_png(clerk_client, kommune):
+    response = upload(clerk_client, image_bytes("JPEG"), "wappen.jpg", "image/jpeg")
 
     assert response.status_code == 302
     assert stored(kommune).format == "PNG"
 
 
-def test_a_large_image_is_scaled_down_for_storage(clerk, kommune):
-    upload(clerk, image_bytes(size=(3000, 2000)))
+def test_a_large_image_is_scaled_down_for_storage(clerk_client, kommune):
+    upload(clerk_client, image_bytes(size=(3000, 2000)))
 
     assert stored(kommune).size == (1000, 667)
 
@@ -104,12 +89,12 @@ def test_a_large_image_is_scaled_down_for_storage(clerk, kommune):
     ids=["text", "gif", "bmp", "svg", "pdf", "truncated", "too-wide", "too-small", "bomb"],
 )
 def test_bad_uploads_are_refused_with_a_message_and_keep_the_old_one(
-    clerk, kommune, data, name, message
+    clerk_client, kommune, data, name, message
 ):
-    upload(clerk, image_bytes())
+    upload(clerk_client, image_bytes())
     before = Municipality.objects.get(pk=kommune.pk).coat_of_arms.name
 
-    response = upload(clerk, data, name)
+    response = upload(clerk_client, data, name)
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -117,82 +102,77 @@ def test_bad_uploads_are_refused_with_a_message_and_keep_the_old_one(
     assert default_storage.exists(before)
 
 
-def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow(clerk, kommune):
+def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow(clerk_client, kommune):
     import weasyprint  # noqa: F401 - it sets ImageFile.LOAD_TRUNCATED_IMAGES for the process
     from PIL import ImageFile
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES
 
-    response = upload(clerk, image_bytes()[:200])
+    response = upload(clerk_client, image_bytes()[:200])
 
     assert response.status_code == 400
     assert "kein lesbares PNG- oder JPEG-Bild" in response.content.decode()
     assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as WeasyPrint wants it
 
 
-def test_an_upload_over_5_mb_is_refused(clerk, kommune):
+def test_an_upload_over_5_mb_is_refused(clerk_client, kommune):
     data = image_bytes() + b"\0" * MAX_COAT_OF_ARMS_BYTES
 
-    response = upload(clerk, data)
+    response = upload(clerk_client, data)
 
     assert response.status_code == 400
     assert "größer als 5 MB" in response.content.decode()
     assert not Municipality.objects.get(pk=kommune.pk).coat_of_arms
 
 
-def test_no_file_is_refused(clerk):
-    response = clerk.post(URL, {})
+def test_no_file_is_refused(clerk_client):
+    response = clerk_client.post(URL, {})
 
     assert response.status_code == 400
     assert "Bitte wählen Sie eine Bilddatei aus." in response.content.decode()
 
 
 def test_replacing_deletes_the_old_file_and_removing_clears_it(
-    clerk, kommune, django_capture_on_commit_callbacks
+    clerk_client, kommune, django_capture_on_commit_callbacks
 ):
-    upload(clerk, image_bytes())
+    upload(clerk_client, image_bytes())
     first = Municipality.objects.get(pk=kommune.pk).coat_of_arms.name
     with django_capture_on_commit_callbacks(execute=True):
-        upload(clerk, image_bytes(size=(400, 400)))
+        upload(clerk_client, image_bytes(size=(400, 400)))
     second = Municipality.objects.get(pk=kommune.pk).coat_of_arms.name
 
     assert second != first
     assert not default_storage.exists(first)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = clerk.post(URL + "?entfernen=1")
+        response = clerk_client.post(URL + "?entfernen=1")
     assert response.status_code == 302
     assert not Municipality.objects.get(pk=kommune.pk).coat_of_arms
     assert not default_storage.exists(second)
 
 
-def test_a_new_coat_of_arms_redraws_the_award_documents(clerk, kommune):
+def test_a_new_coat_of_arms_redraws_the_award_documents(clerk_client, kommune):
     award = AwardFactory(municipality=kommune)
-    etag = clerk.get(reverse("awards:plaque", args=[award.number]))["ETag"]
+    etag = clerk_client.get(reverse("awards:plaque", args=[award.number]))["ETag"]
 
-    upload(clerk, image_bytes())
+    upload(clerk_client, image_bytes())
 
-    assert clerk.get(reverse("awards:plaque", args=[award.number]))["ETag"] != etag
+    assert clerk_client.get(reverse("awards:plaque", args=[award.number]))["ETag"] != etag
 
 
-def test_preview_image_is_only_the_own_kommunes(clerk, kommune):
-    upload(clerk, image_bytes())
-    response = clerk.get(reverse("portal:coat_of_arms_image"))
+def test_preview_image_is_only_the_own_kommunes(clerk_client, kommune, other_kommune_clerk_client):
+    upload(clerk_client, image_bytes())
+    response = clerk_client.get(reverse("portal:coat_of_arms_image"))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
 
-    other = get_user_model().objects.create_user("andere", "a@iphofen.example", "x")
-    Membership.objects.create(user=other, municipality=MunicipalityFactory(name="Iphofen"))
-    client = Client()
-    client.force_login(other)
-    assert client.get(reverse("portal:coat_of_arms_image")).status_code == 404
+    other = other_kommune_clerk_client.get(reverse("portal:coat_of_arms_image"))
+    assert other.status_code == 404
 
 
-def test_upload_needs_a_csrf_token(kommune):
-    user = get_user_model().objects.create_user("csrf", "csrf@hoesbach.example", "x")
-    Membership.objects.create(user=user, municipality=kommune)
+def test_upload_needs_a_csrf_token(kommune, clerk):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    client.force_login(clerk)
 
     response = upload(client, image_bytes())
 

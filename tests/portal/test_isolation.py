@@ -22,7 +22,7 @@ from municipalities.constants import Kind
 from municipalities.models import Membership, ProcedureLink
 from tests.factories import MunicipalityFactory, ProcedureLinkFactory, ServiceFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_link_check")]
 
 # Kommune B's rows get ids far above anything Kommune A creates in a test, so that an id of B
 # can never name one of A's objects by accident: a 404 then means "not yours", nothing else.
@@ -32,52 +32,30 @@ B_COMMENT = "Vermerk der Prüfung nur für Iphofen"
 B_AWARD_NUMBER = "DA-2023-0777"
 
 
-@pytest.fixture(autouse=True)
-def no_link_check(monkeypatch):
-    monkeypatch.setattr(services, "enqueue_link_check", lambda submission: None)
-
-
-@pytest.fixture
-def kommune():
-    return MunicipalityFactory(name="Hösbach", kind=Kind.MARKT)
-
-
 @pytest.fixture
 def other_kommune():
+    """Kommune B, at an id far above Kommune A's."""
     return MunicipalityFactory(pk=B_IDS, name="Iphofen", kind=Kind.STADT)
 
 
 @pytest.fixture
-def municipal_user(kommune):
-    user = get_user_model().objects.create_user("kaemmerei", "kaemmerei@hoesbach.example", "x")
-    Membership.objects.create(user=user, municipality=kommune)
-    return user
-
-
-@pytest.fixture
-def other_municipal_user(other_kommune):
+def other_kommune_clerk(other_kommune):
+    """Kommune B's clerk, whose user and membership have high ids too."""
     user = get_user_model().objects.create_user("rathaus", "rathaus@iphofen.example", "x", pk=B_IDS)
     Membership.objects.create(pk=B_IDS, user=user, municipality=other_kommune)
     return user
 
 
 @pytest.fixture
-def ministry_user():
-    return get_user_model().objects.create_user(
-        "pruefer", "pruefer@stmd.example", "x", is_staff=True
-    )
-
-
-@pytest.fixture
-def own_data(kommune, municipal_user):
+def own_data(kommune, clerk):
     """Kommune A: a few links and a draft application, so that its pages have content."""
     links = [ProcedureLinkFactory(municipality=kommune, title=f"Eigenes {n}") for n in range(3)]
-    services.create_application(municipality=kommune, by=municipal_user)
+    services.create_application(municipality=kommune, by=clerk)
     return {"link": links[0]}
 
 
 @pytest.fixture
-def other_data(other_kommune, other_municipal_user, ministry_user):
+def other_data(other_kommune, other_kommune_clerk, reviewer):
     """Kommune B with one object of every kind the portal might ever address, at high ids."""
     service = ServiceFactory(pk=B_IDS, leika_key="99777000000001")
     link = ProcedureLinkFactory(
@@ -91,15 +69,15 @@ def other_data(other_kommune, other_municipal_user, ministry_user):
         pk=B_IDS,
         municipality=other_kommune,
         status=Status.APPROVED,
-        created_by=other_municipal_user,
+        created_by=other_kommune_clerk,
         submitted_at=timezone.now(),
     )
     steps = [
-        ("", Status.DRAFT, other_municipal_user, ""),
-        (Status.DRAFT, Status.SUBMITTED, other_municipal_user, ""),
-        (Status.SUBMITTED, Status.CHANGES_REQUESTED, ministry_user, B_COMMENT),
-        (Status.CHANGES_REQUESTED, Status.SUBMITTED, other_municipal_user, "Antwort"),
-        (Status.SUBMITTED, Status.APPROVED, ministry_user, ""),
+        ("", Status.DRAFT, other_kommune_clerk, ""),
+        (Status.DRAFT, Status.SUBMITTED, other_kommune_clerk, ""),
+        (Status.SUBMITTED, Status.CHANGES_REQUESTED, reviewer, B_COMMENT),
+        (Status.CHANGES_REQUESTED, Status.SUBMITTED, other_kommune_clerk, "Antwort"),
+        (Status.SUBMITTED, Status.APPROVED, reviewer, ""),
     ]
     events = [
         ApplicationEvent.objects.create(
@@ -116,7 +94,7 @@ def other_data(other_kommune, other_municipal_user, ministry_user):
         pk=B_IDS,
         application=application,
         number=1,
-        submitted_by=other_municipal_user,
+        submitted_by=other_kommune_clerk,
         procedure_count=1,
         threshold=50,
     )
@@ -124,7 +102,7 @@ def other_data(other_kommune, other_municipal_user, ministry_user):
         pk=B_IDS, submission=submission, title=B_LINK_TITLE, url=link.url, scope=link.scope
     )
     spot_check = SpotCheck.objects.create(
-        pk=B_IDS, item=item, verdict=Verdict.OK, reviewer=ministry_user
+        pk=B_IDS, item=item, verdict=Verdict.OK, reviewer=reviewer
     )
     award = Award.objects.create(
         pk=B_IDS,
@@ -136,7 +114,7 @@ def other_data(other_kommune, other_municipal_user, ministry_user):
     )
     objects = [
         other_kommune,
-        other_municipal_user,
+        other_kommune_clerk,
         service,
         link,
         inactive,
@@ -253,22 +231,21 @@ def test_the_walk_finds_the_portal_urls(other_data):
 
 
 def test_a_clerk_gets_404_for_every_object_of_another_kommune(
-    client, municipal_user, own_data, other_kommune, other_data
+    clerk_client, own_data, other_kommune, other_data
 ):
-    client.force_login(municipal_user)
     before = snapshot_of(other_kommune)
     checked = 0
 
     for name, path, has_parameters in all_portal_urls(other_data):
         if not has_parameters:
             continue
-        posted = client.post(path, {"title": "x", "url": "https://hoesbach.example/x"})
+        posted = clerk_client.post(path, {"title": "x", "url": "https://hoesbach.example/x"})
         assert posted.status_code == 404, f"POST {path} ({name}) gave {posted.status_code}"
-        got = client.get(path)
+        got = clerk_client.get(path)
         if got.status_code == 405:
             # The method is refused before any lookup; say so only if A's own object says so too.
             own = reverse(name, kwargs=_own_kwargs(name, own_data))
-            assert client.get(own).status_code == 405, f"GET {path} ({name}) gave 405"
+            assert clerk_client.get(own).status_code == 405, f"GET {path} ({name}) gave 405"
         else:
             assert got.status_code == 404, f"GET {path} ({name}) gave {got.status_code}"
         checked += 1
@@ -286,9 +263,8 @@ def _own_kwargs(name: str, own_data: dict) -> dict:
 
 
 def test_pages_without_parameters_show_only_the_own_kommune(
-    client, municipal_user, own_data, other_kommune, other_data
+    clerk_client, own_data, other_kommune, other_data
 ):
-    client.force_login(municipal_user)
     before = snapshot_of(other_kommune)
     secrets = [B_LINK_TITLE, B_COMMENT, B_AWARD_NUMBER, "Iphofen"]
 
@@ -296,9 +272,9 @@ def test_pages_without_parameters_show_only_the_own_kommune(
         if has_parameters:
             continue
         for response in (
-            client.get(path),
-            client.get(path, {"q": "Geheimes", "status": "inaktiv"}),
-            client.post(path, {"comment": "x", "confirm": "on"}),
+            clerk_client.get(path),
+            clerk_client.get(path, {"q": "Geheimes", "status": "inaktiv"}),
+            clerk_client.post(path, {"comment": "x", "confirm": "on"}),
         ):
             assert response.status_code < 500, f"{path} ({name}) gave {response.status_code}"
             body = response.content.decode()
@@ -309,20 +285,19 @@ def test_pages_without_parameters_show_only_the_own_kommune(
 
 
 def test_an_upload_with_rows_of_another_kommune_changes_nothing_there(
-    client, municipal_user, own_data, other_kommune, other_data
+    clerk_client, own_data, other_kommune, other_data
 ):
-    client.force_login(municipal_user)
     before = snapshot_of(other_kommune)
     content = (
         "ars;titel;url;zustaendigkeit;leika_schluessel\n"
         f"{other_kommune.ars};Übernahme;https://iphofen.example/a;kommunal;99777000000001\n"
     )
 
-    preview = client.post(
+    preview = clerk_client.post(
         reverse("portal:procedure_upload"),
         {"file": SimpleUploadedFile("verfahren.csv", content.encode())},
     )
-    confirm = client.post(reverse("portal:procedure_import_confirm"))
+    confirm = clerk_client.post(reverse("portal:procedure_import_confirm"))
 
     assert "gehört nicht zu Ihrer Kommune" in preview.content.decode()
     assert confirm.status_code == 400
@@ -337,14 +312,12 @@ def test_anonymous_users_are_sent_to_the_login_from_every_portal_url(client, oth
 
 
 def test_a_ministry_user_without_membership_gets_403_with_a_pointer_to_the_admin(
-    client, ministry_user, other_data
+    reviewer_client, other_data
 ):
-    client.force_login(ministry_user)
-
     for name, path, _has_parameters in all_portal_urls(other_data):
-        response = client.get(path)
+        response = reviewer_client.get(path)
         assert response.status_code == 403, f"{path} ({name}) gave {response.status_code}"
-    body = client.get(reverse("portal:dashboard")).content.decode()
+    body = reviewer_client.get(reverse("portal:dashboard")).content.decode()
     assert "Ihr Benutzerkonto ist keiner Kommune zugeordnet." in body
     assert 'href="/admin/"' in body
 
@@ -359,11 +332,9 @@ def test_a_user_without_membership_is_told_whom_to_ask(client):
     assert "bitten Sie das Staatsministerium" in response.content.decode()
 
 
-def test_a_clerk_cannot_open_the_admin(client, municipal_user, other_data):
-    client.force_login(municipal_user)
-
-    index = client.get("/admin/")
-    application = client.get(f"/admin/awards/application/{B_IDS}/change/")
+def test_a_clerk_cannot_open_the_admin(clerk_client, other_data):
+    index = clerk_client.get("/admin/")
+    application = clerk_client.get(f"/admin/awards/application/{B_IDS}/change/")
 
     assert index.status_code == 302
     assert index["Location"].startswith("/admin/login/")
@@ -371,9 +342,9 @@ def test_a_clerk_cannot_open_the_admin(client, municipal_user, other_data):
     assert application["Location"].startswith("/admin/login/")
 
 
-def test_every_portal_post_needs_the_csrf_token(municipal_user, own_data, other_data):
+def test_every_portal_post_needs_the_csrf_token(clerk, own_data, other_data):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(municipal_user)
+    client.force_login(clerk)
     link = own_data["link"]
 
     for name, pattern in portal_patterns():

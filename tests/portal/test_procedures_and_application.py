@@ -4,12 +4,12 @@ import datetime
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import formats, timezone
+from pytest_django.asserts import assertInHTML
 
 from awards import services
 from awards.constants import Status
@@ -17,59 +17,15 @@ from awards.models import Application
 from digitalesamt.portal.forms import MAX_UPLOAD_BYTES
 from digitalesamt.portal.views.upload import PENDING_IMPORT
 from municipalities.constants import Kind, Scope
-from municipalities.models import Membership, ProcedureLink, Threshold
-from tests.factories import MunicipalityFactory, ProcedureLinkFactory, ServiceFactory
+from municipalities.models import ProcedureLink, Threshold
+from tests.factories import ProcedureLinkFactory, ServiceFactory
+from tests.helpers import text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_link_check")]
 
 KEY_A = "99001001001000"
 KEY_B = "99001001002000"
 KEY_C = "99002002001000"
-
-
-@pytest.fixture(autouse=True)
-def no_link_check(monkeypatch):
-    # The check would try to reach the factories' unresolvable .example hosts.
-    monkeypatch.setattr(services, "enqueue_link_check", lambda submission: None)
-
-
-@pytest.fixture
-def kommune():
-    return MunicipalityFactory(name="Hösbach", kind=Kind.MARKT, ars="096710000001")
-
-
-@pytest.fixture
-def other_kommune():
-    return MunicipalityFactory(name="Iphofen", kind=Kind.STADT, ars="096750000002")
-
-
-@pytest.fixture
-def municipal_user(kommune):
-    user = get_user_model().objects.create_user(
-        "kaemmerei", "kaemmerei@hoesbach.example", "x", first_name="Kim", last_name="Huber"
-    )
-    Membership.objects.create(user=user, municipality=kommune)
-    return user
-
-
-@pytest.fixture
-def other_municipal_user(other_kommune):
-    user = get_user_model().objects.create_user("rathaus", "rathaus@iphofen.example", "x")
-    Membership.objects.create(user=user, municipality=other_kommune)
-    return user
-
-
-@pytest.fixture
-def reviewer():
-    return get_user_model().objects.create_user(
-        "pruefer", "pruefer@stmd.example", "x", is_staff=True
-    )
-
-
-@pytest.fixture
-def clerk(client, municipal_user):
-    client.force_login(municipal_user)
-    return client
 
 
 @pytest.fixture
@@ -85,43 +41,43 @@ def add_links(kommune, count: int, **kwargs) -> list[ProcedureLink]:
     return ProcedureLinkFactory.create_batch(count, municipality=kommune, **kwargs)
 
 
-def text(response) -> str:
-    return response.content.decode()
-
-
 # Dashboard
 
 
-def test_dashboard_shows_title_count_threshold_and_missing(clerk, kommune):
+def test_dashboard_shows_title_count_threshold_and_missing(clerk_client, kommune):
     add_links(kommune, 47)
     add_links(kommune, 2, active=False)
 
-    response = clerk.get(reverse("portal:dashboard"))
+    response = clerk_client.get(reverse("portal:dashboard"))
 
     assert response.status_code == 200
     page = text(response)
     assert "Markt Hösbach" in page
     assert "47 von 50 Online-Verfahren – es fehlen noch 3" in page
-    assert '<progress id="portal-progress" max="50" value="47"' in page
+    assertInHTML(
+        '<progress id="portal-progress" max="50" value="47"'
+        ' aria-describedby="portal-progress-text">47 / 50</progress>',
+        page,
+    )
     assert "Online-Verfahren hinzufügen" in page  # the next step while procedures are missing
 
 
-def test_dashboard_follows_the_threshold_the_ministry_set(clerk, kommune):
+def test_dashboard_follows_the_threshold_the_ministry_set(clerk_client, kommune):
     Threshold.objects.update_or_create(kind=Kind.MARKT, defaults={"minimum": 40})
     add_links(kommune, 41)
 
-    page = text(clerk.get(reverse("portal:dashboard")))
+    page = text(clerk_client.get(reverse("portal:dashboard")))
 
     assert "41 von 40 Online-Verfahren – die Mindestzahl ist erreicht." in page
     assert "Antrag stellen" in page
 
 
-def test_dashboard_shows_the_application_history(clerk, kommune, municipal_user):
+def test_dashboard_shows_the_application_history(clerk_client, kommune, clerk):
     add_links(kommune, 50)
-    application = services.create_application(municipality=kommune, by=municipal_user)
-    services.submit_application(application=application, by=municipal_user, comment="Bitte prüfen")
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk, comment="Bitte prüfen")
 
-    page = text(clerk.get(reverse("portal:dashboard")))
+    page = text(clerk_client.get(reverse("portal:dashboard")))
 
     assert "eingereicht" in page
     assert "Entwurf → eingereicht" in page
@@ -132,15 +88,15 @@ def test_dashboard_shows_the_application_history(clerk, kommune, municipal_user)
 # Procedure list
 
 
-def test_procedure_list_searches_title_and_url(clerk, kommune):
+def test_procedure_list_searches_title_and_url(clerk_client, kommune):
     ProcedureLinkFactory(municipality=kommune, title="Hundesteuer anmelden")
     ProcedureLinkFactory(
         municipality=kommune, title="Antrag Sondernutzung", url="https://amt.example/strasse"
     )
     ProcedureLinkFactory(municipality=kommune, title="Wohngeld")
 
-    by_title = text(clerk.get(reverse("portal:procedures"), {"q": "hundesteuer"}))
-    by_url = text(clerk.get(reverse("portal:procedures"), {"q": "strasse"}))
+    by_title = text(clerk_client.get(reverse("portal:procedures"), {"q": "hundesteuer"}))
+    by_url = text(clerk_client.get(reverse("portal:procedures"), {"q": "strasse"}))
 
     assert "Hundesteuer anmelden" in by_title
     assert "Wohngeld" not in by_title
@@ -149,15 +105,17 @@ def test_procedure_list_searches_title_and_url(clerk, kommune):
     assert "Hundesteuer anmelden" not in by_url
 
 
-def test_procedure_list_filters_scope_and_status(clerk, kommune):
+def test_procedure_list_filters_scope_and_status(clerk_client, kommune):
     ProcedureLinkFactory(municipality=kommune, title="Kommunal aktiv")
     ProcedureLinkFactory(municipality=kommune, title="Zentral aktiv", scope=Scope.ZENTRAL)
     ProcedureLinkFactory(municipality=kommune, title="Kommunal alt", active=False)
 
-    zentral = text(clerk.get(reverse("portal:procedures"), {"zustaendigkeit": "zentral"}))
-    inactive = text(clerk.get(reverse("portal:procedures"), {"status": "inaktiv"}))
+    zentral = text(clerk_client.get(reverse("portal:procedures"), {"zustaendigkeit": "zentral"}))
+    inactive = text(clerk_client.get(reverse("portal:procedures"), {"status": "inaktiv"}))
     active_kommunal = text(
-        clerk.get(reverse("portal:procedures"), {"status": "aktiv", "zustaendigkeit": "kommunal"})
+        clerk_client.get(
+            reverse("portal:procedures"), {"status": "aktiv", "zustaendigkeit": "kommunal"}
+        )
     )
 
     assert "Zentral aktiv" in zentral and "Kommunal aktiv" not in zentral
@@ -167,11 +125,11 @@ def test_procedure_list_filters_scope_and_status(clerk, kommune):
     assert "3 Einträge, davon 2 aktiv und 1 deaktiviert." in zentral
 
 
-def test_procedure_list_pages_by_fifty(clerk, kommune):
+def test_procedure_list_pages_by_fifty(clerk_client, kommune):
     links = add_links(kommune, 51)
 
-    first = clerk.get(reverse("portal:procedures"))
-    second = clerk.get(reverse("portal:procedures"), {"seite": 2})
+    first = clerk_client.get(reverse("portal:procedures"))
+    second = clerk_client.get(reverse("portal:procedures"), {"seite": 2})
 
     assert first.context["page"].object_list.__len__() == 50
     assert text(first).count("/bearbeiten/") == 50
@@ -181,16 +139,16 @@ def test_procedure_list_pages_by_fifty(clerk, kommune):
     assert last.title in text(second)
 
 
-def test_procedure_list_pagination_keeps_the_filter(clerk, kommune):
+def test_procedure_list_pagination_keeps_the_filter(clerk_client, kommune):
     add_links(kommune, 60, scope=Scope.ZENTRAL)
 
-    page = text(clerk.get(reverse("portal:procedures"), {"zustaendigkeit": "zentral"}))
+    page = text(clerk_client.get(reverse("portal:procedures"), {"zustaendigkeit": "zentral"}))
 
     assert "?zustaendigkeit=zentral&amp;seite=2" in page
 
 
-def test_empty_procedure_list_explains_how_to_start(clerk):
-    page = text(clerk.get(reverse("portal:procedures")))
+def test_empty_procedure_list_explains_how_to_start(clerk_client):
+    page = text(clerk_client.get(reverse("portal:procedures")))
 
     assert "Noch keine Online-Verfahren erfasst" in page
     assert reverse("portal:procedure_create") in page
@@ -207,9 +165,9 @@ def post_link(client, url_name="portal:procedure_create", args=(), **data):
     return client.post(reverse(url_name, args=args), form)
 
 
-def test_add_procedure_normalizes_the_url_and_links_the_services(clerk, kommune, catalogue):
+def test_add_procedure_normalizes_the_url_and_links_the_services(clerk_client, kommune, catalogue):
     response = post_link(
-        clerk,
+        clerk_client,
         title="  Hundesteuer   anmelden ",
         url="HTTPS://Amt.Example/hund#start",
         leika_keys=f"{KEY_A}, {KEY_B} | {KEY_C}",
@@ -237,16 +195,16 @@ def test_add_procedure_normalizes_the_url_and_links_the_services(clerk, kommune,
         ),
     ],
 )
-def test_add_procedure_refuses_a_bad_url(clerk, kommune, catalogue, url, message):
-    response = post_link(clerk, url=url)
+def test_add_procedure_refuses_a_bad_url(clerk_client, kommune, catalogue, url, message):
+    response = post_link(clerk_client, url=url)
 
     assert response.status_code == 200
     assert message in text(response)
     assert not ProcedureLink.objects.exists()
 
 
-def test_add_procedure_refuses_an_unknown_leika_key(clerk, catalogue):
-    response = post_link(clerk, leika_keys=f"{KEY_A} 99999999999999")
+def test_add_procedure_refuses_an_unknown_leika_key(clerk_client, catalogue):
+    response = post_link(clerk_client, leika_keys=f"{KEY_A} 99999999999999")
 
     assert "Unbekannter LeiKa-Schlüssel 99999999999999: nicht im Leistungskatalog." in text(
         response
@@ -254,47 +212,47 @@ def test_add_procedure_refuses_an_unknown_leika_key(clerk, catalogue):
     assert not ProcedureLink.objects.exists()
 
 
-def test_add_procedure_refuses_a_malformed_leika_key(clerk, catalogue):
-    response = post_link(clerk, leika_keys="9900100")
+def test_add_procedure_refuses_a_malformed_leika_key(clerk_client, catalogue):
+    response = post_link(clerk_client, leika_keys="9900100")
 
     assert "Der LeiKa-Schlüssel „9900100“ ist ungültig: genau 14 Ziffern." in text(response)
 
 
-def test_add_procedure_requires_a_leika_key(clerk, catalogue):
-    response = post_link(clerk, leika_keys=" , | ")
+def test_add_procedure_requires_a_leika_key(clerk_client, catalogue):
+    response = post_link(clerk_client, leika_keys=" , | ")
 
     assert "Bitte mindestens einen LeiKa-Schlüssel angeben." in text(response)
 
 
-def test_add_procedure_refuses_a_url_the_kommune_has_already(clerk, kommune, catalogue):
+def test_add_procedure_refuses_a_url_the_kommune_has_already(clerk_client, kommune, catalogue):
     ProcedureLinkFactory(
         municipality=kommune, title="Hundesteuer alt", url="https://amt.example/hund"
     )
 
-    response = post_link(clerk, url="https://AMT.example/hund")
+    response = post_link(clerk_client, url="https://AMT.example/hund")
 
     assert response.status_code == 200
     assert "Diese URL ist für Ihre Kommune schon eingetragen: „Hundesteuer alt“." in text(response)
     assert ProcedureLink.objects.count() == 1
 
 
-def test_the_same_url_in_another_kommune_is_no_duplicate(clerk, other_kommune, catalogue):
+def test_the_same_url_in_another_kommune_is_no_duplicate(clerk_client, other_kommune, catalogue):
     ProcedureLinkFactory(municipality=other_kommune, url="https://amt.example/hund")
 
-    response = post_link(clerk)
+    response = post_link(clerk_client)
 
     assert response.status_code == 302
     assert ProcedureLink.objects.filter(url="https://amt.example/hund").count() == 2
 
 
-def test_edit_procedure_shows_its_keys_and_saves_changes(clerk, kommune, catalogue):
+def test_edit_procedure_shows_its_keys_and_saves_changes(clerk_client, kommune, catalogue):
     link = ProcedureLinkFactory(municipality=kommune, url="https://amt.example/hund")
     link.services.set([catalogue[KEY_A], catalogue[KEY_B]])
     edit_url = reverse("portal:procedure_edit", args=[link.pk])
 
-    form_page = text(clerk.get(edit_url))
+    form_page = text(clerk_client.get(edit_url))
     response = post_link(
-        clerk,
+        clerk_client,
         "portal:procedure_edit",
         [link.pk],
         title="Hundesteuer online",
@@ -310,54 +268,56 @@ def test_edit_procedure_shows_its_keys_and_saves_changes(clerk, kommune, catalog
     assert list(link.services.values_list("leika_key", flat=True)) == [KEY_C]
 
 
-def test_edit_while_in_review_shows_that_the_evidence_stays(clerk, kommune, municipal_user):
+def test_edit_while_in_review_shows_that_the_evidence_stays(clerk_client, kommune, clerk):
     links = add_links(kommune, 50)
-    application = services.create_application(municipality=kommune, by=municipal_user)
-    services.submit_application(application=application, by=municipal_user)
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk)
 
-    page = text(clerk.get(reverse("portal:procedure_edit", args=[links[0].pk])))
+    page = text(clerk_client.get(reverse("portal:procedure_edit", args=[links[0].pk])))
 
     assert "Ihr Antrag liegt dem Staatsministerium zur Prüfung vor." in page
     assert "nicht aber die mit dem Antrag eingereichten Nachweise" in page
 
 
-def test_edit_form_offers_the_service_search(clerk, kommune):
+def test_edit_form_offers_the_service_search(clerk_client, kommune):
     link = ProcedureLinkFactory(municipality=kommune)
 
-    page = text(clerk.get(reverse("portal:procedure_edit", args=[link.pk])))
+    page = text(clerk_client.get(reverse("portal:procedure_edit", args=[link.pk])))
 
     assert f'data-search-url="{reverse("portal:service_search")}"' in page
     assert "portal/service-search.js" in page
 
 
-def test_deactivate_and_reactivate_a_procedure(clerk, kommune):
+def test_deactivate_and_reactivate_a_procedure(clerk_client, kommune):
     link = ProcedureLinkFactory(municipality=kommune)
     back = reverse("portal:procedures") + "?status=aktiv"
 
-    deactivated = clerk.post(reverse("portal:procedure_deactivate", args=[link.pk]), {"next": back})
+    deactivated = clerk_client.post(
+        reverse("portal:procedure_deactivate", args=[link.pk]), {"next": back}
+    )
     link.refresh_from_db()
     assert not link.active
     assert deactivated["Location"] == back
 
-    clerk.post(reverse("portal:procedure_reactivate", args=[link.pk]))
+    clerk_client.post(reverse("portal:procedure_reactivate", args=[link.pk]))
     link.refresh_from_db()
     assert link.active
 
 
-def test_deactivate_ignores_a_foreign_next_url(clerk, kommune):
+def test_deactivate_ignores_a_foreign_next_url(clerk_client, kommune):
     link = ProcedureLinkFactory(municipality=kommune)
 
-    response = clerk.post(
+    response = clerk_client.post(
         reverse("portal:procedure_deactivate", args=[link.pk]), {"next": "https://evil.example/"}
     )
 
     assert response["Location"] == reverse("portal:procedures")
 
 
-def test_deactivate_needs_post(clerk, kommune):
+def test_deactivate_needs_post(clerk_client, kommune):
     link = ProcedureLinkFactory(municipality=kommune)
 
-    response = clerk.get(reverse("portal:procedure_deactivate", args=[link.pk]))
+    response = clerk_client.get(reverse("portal:procedure_deactivate", args=[link.pk]))
 
     assert response.status_code == 405
     link.refresh_from_db()
@@ -367,9 +327,9 @@ def test_deactivate_needs_post(clerk, kommune):
 # Service search
 
 
-def test_service_search_finds_by_name_and_key_prefix(clerk, catalogue):
-    by_name = clerk.get(reverse("portal:service_search"), {"q": "gewerbe"}).json()
-    by_key = clerk.get(reverse("portal:service_search"), {"q": "990020"}).json()
+def test_service_search_finds_by_name_and_key_prefix(clerk_client, catalogue):
+    by_name = clerk_client.get(reverse("portal:service_search"), {"q": "gewerbe"}).json()
+    by_key = clerk_client.get(reverse("portal:service_search"), {"q": "990020"}).json()
 
     assert by_name == {
         "results": [
@@ -380,16 +340,18 @@ def test_service_search_finds_by_name_and_key_prefix(clerk, catalogue):
     assert by_key == {"results": [{"key": KEY_C, "name": "Hundesteuer Anmeldung"}]}
 
 
-def test_service_search_returns_at_most_twenty(clerk):
+def test_service_search_returns_at_most_twenty(clerk_client):
     ServiceFactory.create_batch(25, name="Bauantrag")
 
-    results = clerk.get(reverse("portal:service_search"), {"q": "bauantrag"}).json()["results"]
+    results = clerk_client.get(reverse("portal:service_search"), {"q": "bauantrag"}).json()[
+        "results"
+    ]
 
     assert len(results) == 20
 
 
-def test_service_search_ignores_a_single_character(clerk, catalogue):
-    response = clerk.get(reverse("portal:service_search"), {"q": "g"})
+def test_service_search_ignores_a_single_character(clerk_client, catalogue):
+    response = clerk_client.get(reverse("portal:service_search"), {"q": "g"})
 
     assert response.json() == {"results": []}
 
@@ -408,7 +370,7 @@ def csv_file(kommune, *rows: str) -> str:
 
 
 def test_upload_with_bad_rows_shows_them_and_saves_nothing(
-    clerk, kommune, other_kommune, catalogue
+    clerk_client, kommune, other_kommune, catalogue
 ):
     content = csv_file(
         kommune,
@@ -418,7 +380,7 @@ def test_upload_with_bad_rows_shows_them_and_saves_nothing(
         "{ars};Unbekannt;https://amt.example/x;kommunal;99999999999999",
     )
 
-    response = upload(clerk, content)
+    response = upload(clerk_client, content)
 
     page = text(response)
     assert response.status_code == 200
@@ -428,10 +390,10 @@ def test_upload_with_bad_rows_shows_them_and_saves_nothing(
     assert "Zeile 5" in page and "Unbekannter LeiKa-Schlüssel 99999999999999" in page
     assert reverse("portal:procedure_import_confirm") not in page
     assert not ProcedureLink.objects.exists()
-    assert PENDING_IMPORT not in clerk.session
+    assert PENDING_IMPORT not in clerk_client.session
 
 
-def test_upload_a_good_file_previews_then_confirm_saves(clerk, kommune, catalogue):
+def test_upload_a_good_file_previews_then_confirm_saves(clerk_client, kommune, catalogue):
     changed = ProcedureLinkFactory(
         municipality=kommune, title="Hundesteuer", url="https://amt.example/hund"
     )
@@ -447,7 +409,7 @@ def test_upload_a_good_file_previews_then_confirm_saves(clerk, kommune, catalogu
         f"{{ars}};Gewerbe anmelden;https://amt.example/gewerbe;zentral;{KEY_A}",
     )
 
-    preview = upload(clerk, content)
+    preview = upload(clerk_client, content)
 
     page = text(preview)
     assert "Die Datei ist in Ordnung. Noch ist nichts gespeichert." in page
@@ -458,10 +420,10 @@ def test_upload_a_good_file_previews_then_confirm_saves(clerk, kommune, catalogu
     assert ProcedureLink.objects.count() == 2
     changed.refresh_from_db()
     assert changed.title == "Hundesteuer"
-    stored = clerk.session[PENDING_IMPORT]["name"]
+    stored = clerk_client.session[PENDING_IMPORT]["name"]
     assert default_storage.exists(stored)
 
-    confirmed = clerk.post(reverse("portal:procedure_import_confirm"))
+    confirmed = clerk_client.post(reverse("portal:procedure_import_confirm"))
 
     assert confirmed.status_code == 302
     assert confirmed["Location"] == reverse("portal:procedures")
@@ -470,26 +432,26 @@ def test_upload_a_good_file_previews_then_confirm_saves(clerk, kommune, catalogu
     assert sorted(changed.services.values_list("leika_key", flat=True)) == [KEY_A, KEY_C]
     new = ProcedureLink.objects.get(url="https://amt.example/gewerbe")
     assert (new.municipality, new.scope) == (kommune, Scope.ZENTRAL)
-    assert PENDING_IMPORT not in clerk.session
+    assert PENDING_IMPORT not in clerk_client.session
     assert not default_storage.exists(stored)
-    listed = text(clerk.get(confirmed["Location"]))
+    listed = text(clerk_client.get(confirmed["Location"]))
     assert "Die Datei wurde übernommen: 1 Verfahren neu, 1 Verfahren geändert." in listed
 
 
-def test_upload_reads_a_windows_1252_file(clerk, kommune, catalogue):
+def test_upload_reads_a_windows_1252_file(clerk_client, kommune, catalogue):
     content = csv_file(
         kommune,
         f"{{ars}};Gewerbeanmeldung für Betriebe;https://amt.example/gewerbe;kommunal;{KEY_A}",
     ).encode("cp1252")
 
-    preview = upload(clerk, content)
-    clerk.post(reverse("portal:procedure_import_confirm"))
+    preview = upload(clerk_client, content)
+    clerk_client.post(reverse("portal:procedure_import_confirm"))
 
     assert "Gewerbeanmeldung für Betriebe" in text(preview)
     assert ProcedureLink.objects.get().title == "Gewerbeanmeldung für Betriebe"
 
 
-def test_upload_reads_json(clerk, kommune, catalogue):
+def test_upload_reads_json(clerk_client, kommune, catalogue):
     content = json.dumps(
         [
             {
@@ -502,21 +464,21 @@ def test_upload_reads_json(clerk, kommune, catalogue):
         ]
     )
 
-    preview = upload(clerk, content, name="verfahren.json")
+    preview = upload(clerk_client, content, name="verfahren.json")
 
     assert "Neu (1)" in text(preview)
 
 
-def test_upload_refuses_a_file_larger_than_five_megabytes(clerk, kommune, catalogue):
+def test_upload_refuses_a_file_larger_than_five_megabytes(clerk_client, kommune, catalogue):
     content = csv_file(kommune, f"{{ars}};Hundesteuer;https://amt.example/hund;kommunal;{KEY_A}")
     padding = b"\n" * (MAX_UPLOAD_BYTES + 1 - len(content))
 
-    response = upload(clerk, content.encode() + padding)
+    response = upload(clerk_client, content.encode() + padding)
 
     assert response.status_code == 200
     assert "Die Datei ist größer als 5 MB." in text(response)
     assert not ProcedureLink.objects.exists()
-    assert PENDING_IMPORT not in clerk.session
+    assert PENDING_IMPORT not in clerk_client.session
 
 
 @pytest.mark.parametrize(
@@ -534,8 +496,8 @@ def test_upload_refuses_a_file_larger_than_five_megabytes(clerk, kommune, catalo
         ("verfahren.csv", b"titel;url\nA;https://amt.example/a\n", "Pflichtspalte „ars“ fehlt"),
     ],
 )
-def test_upload_explains_a_file_it_cannot_read(clerk, name, content, message):
-    response = upload(clerk, content, name=name)
+def test_upload_explains_a_file_it_cannot_read(clerk_client, name, content, message):
+    response = upload(clerk_client, content, name=name)
 
     assert response.status_code == 200
     assert message in text(response)
@@ -543,37 +505,41 @@ def test_upload_explains_a_file_it_cannot_read(clerk, name, content, message):
     assert not ProcedureLink.objects.exists()
 
 
-def test_confirm_without_a_preview_is_refused(clerk, kommune):
-    response = clerk.post(reverse("portal:procedure_import_confirm"))
+def test_confirm_without_a_preview_is_refused(clerk_client, kommune):
+    response = clerk_client.post(reverse("portal:procedure_import_confirm"))
 
     assert response.status_code == 400
     assert "Es liegt keine geprüfte Vorschau vor" in text(response)
     assert not ProcedureLink.objects.exists()
 
 
-def test_confirm_shows_a_new_preview_when_the_data_changed_meanwhile(clerk, kommune, catalogue):
+def test_confirm_shows_a_new_preview_when_the_data_changed_meanwhile(
+    clerk_client, kommune, catalogue
+):
     content = csv_file(kommune, f"{{ars}};Hundesteuer;https://amt.example/hund;kommunal;{KEY_A}")
-    upload(clerk, content)
+    upload(clerk_client, content)
     # A colleague adds the same procedure by hand before the preview is confirmed.
     ProcedureLinkFactory(municipality=kommune, title="Hund", url="https://amt.example/hund")
 
-    response = clerk.post(reverse("portal:procedure_import_confirm"))
+    response = clerk_client.post(reverse("portal:procedure_import_confirm"))
 
     assert response.status_code == 200
     assert "Seit der Vorschau hat sich der Datenbestand geändert" in text(response)
     assert "Geändert (1)" in text(response)
     assert ProcedureLink.objects.get().title == "Hund"
     # The new preview can be confirmed in its turn.
-    clerk.post(reverse("portal:procedure_import_confirm"))
+    clerk_client.post(reverse("portal:procedure_import_confirm"))
     assert ProcedureLink.objects.get().title == "Hundesteuer"
 
 
-def test_a_second_upload_replaces_the_pending_one(clerk, kommune, catalogue):
-    upload(clerk, csv_file(kommune, f"{{ars}};Erste;https://amt.example/1;kommunal;{KEY_A}"))
-    first = clerk.session[PENDING_IMPORT]["name"]
-    upload(clerk, csv_file(kommune, f"{{ars}};Zweite;https://amt.example/2;kommunal;{KEY_A}"))
+def test_a_second_upload_replaces_the_pending_one(clerk_client, kommune, catalogue):
+    upload(clerk_client, csv_file(kommune, f"{{ars}};Erste;https://amt.example/1;kommunal;{KEY_A}"))
+    first = clerk_client.session[PENDING_IMPORT]["name"]
+    upload(
+        clerk_client, csv_file(kommune, f"{{ars}};Zweite;https://amt.example/2;kommunal;{KEY_A}")
+    )
 
-    clerk.post(reverse("portal:procedure_import_confirm"))
+    clerk_client.post(reverse("portal:procedure_import_confirm"))
 
     assert not default_storage.exists(first)
     assert list(ProcedureLink.objects.values_list("title", flat=True)) == ["Zweite"]
@@ -586,40 +552,40 @@ def application_of(kommune) -> Application:
     return Application.objects.filter(municipality=kommune).latest("created_at")
 
 
-def test_application_page_offers_to_create_one(clerk):
-    page = text(clerk.get(reverse("portal:application")))
+def test_application_page_offers_to_create_one(clerk_client):
+    page = text(clerk_client.get(reverse("portal:application")))
 
     assert reverse("portal:application_create") in page
     assert reverse("portal:application_submit") not in page
 
 
-def test_create_application_opens_a_draft(clerk, kommune, municipal_user):
-    response = clerk.post(reverse("portal:application_create"))
+def test_create_application_opens_a_draft(clerk_client, kommune, clerk):
+    response = clerk_client.post(reverse("portal:application_create"))
 
     assert response["Location"] == reverse("portal:application")
     application = application_of(kommune)
-    assert (application.status, application.created_by) == (Status.DRAFT, municipal_user)
-    page = text(clerk.get(reverse("portal:application")))
+    assert (application.status, application.created_by) == (Status.DRAFT, clerk)
+    page = text(clerk_client.get(reverse("portal:application")))
     assert reverse("portal:application_submit") in page
     assert reverse("portal:application_create") not in page
 
 
-def test_a_second_create_shows_the_services_refusal(clerk, kommune):
-    clerk.post(reverse("portal:application_create"))
+def test_a_second_create_shows_the_services_refusal(clerk_client, kommune):
+    clerk_client.post(reverse("portal:application_create"))
 
-    response = clerk.post(reverse("portal:application_create"))
+    response = clerk_client.post(reverse("portal:application_create"))
 
     assert response.status_code == 409
     assert "Für Ihre Kommune gibt es schon einen offenen Antrag." in text(response)
     assert Application.objects.filter(municipality=kommune).count() == 1
 
 
-def test_submit_below_threshold_is_refused_with_the_missing_count(clerk, kommune):
+def test_submit_below_threshold_is_refused_with_the_missing_count(clerk_client, kommune):
     add_links(kommune, 47)
-    clerk.post(reverse("portal:application_create"))
+    clerk_client.post(reverse("portal:application_create"))
 
-    page_before = text(clerk.get(reverse("portal:application")))
-    response = clerk.post(reverse("portal:application_submit"))
+    page_before = text(clerk_client.get(reverse("portal:application")))
+    response = clerk_client.post(reverse("portal:application_submit"))
 
     assert "Derzeit fehlen noch 3 Online-Verfahren bis zur Mindestzahl von 50." in page_before
     assert response.status_code == 409
@@ -629,39 +595,39 @@ def test_submit_below_threshold_is_refused_with_the_missing_count(clerk, kommune
     assert not application.submissions.exists()
 
 
-def test_submit_at_threshold_freezes_the_evidence(clerk, kommune, municipal_user):
+def test_submit_at_threshold_freezes_the_evidence(clerk_client, kommune, clerk):
     add_links(kommune, 50)
-    clerk.post(reverse("portal:application_create"))
+    clerk_client.post(reverse("portal:application_create"))
 
-    response = clerk.post(reverse("portal:application_submit"), {"comment": "Alles da"})
+    response = clerk_client.post(reverse("portal:application_submit"), {"comment": "Alles da"})
 
     assert response["Location"] == reverse("portal:application")
     application = application_of(kommune)
     assert application.status == Status.SUBMITTED
     submission = application.latest_submission()
     assert (submission.procedure_count, submission.comment) == (50, "Alles da")
-    assert submission.submitted_by == municipal_user
-    page = text(clerk.get(reverse("portal:application")))
+    assert submission.submitted_by == clerk
+    page = text(clerk_client.get(reverse("portal:application")))
     assert "Der Antrag ist eingereicht." in page
     assert "Einreichung 1 vom" in page
     assert reverse("portal:application_submit") not in page
 
 
-def test_withdraw_needs_the_confirmation(clerk, kommune):
-    clerk.post(reverse("portal:application_create"))
+def test_withdraw_needs_the_confirmation(clerk_client, kommune):
+    clerk_client.post(reverse("portal:application_create"))
 
-    response = clerk.post(reverse("portal:application_withdraw"))
+    response = clerk_client.post(reverse("portal:application_withdraw"))
 
     assert "Bitte bestätigen Sie, dass Sie den Antrag zurückziehen möchten." in text(response)
     assert application_of(kommune).status == Status.DRAFT
 
 
-def test_withdraw_with_confirmation(clerk, kommune):
+def test_withdraw_with_confirmation(clerk_client, kommune):
     add_links(kommune, 50)
-    clerk.post(reverse("portal:application_create"))
-    clerk.post(reverse("portal:application_submit"))
+    clerk_client.post(reverse("portal:application_create"))
+    clerk_client.post(reverse("portal:application_submit"))
 
-    response = clerk.post(
+    response = clerk_client.post(
         reverse("portal:application_withdraw"), {"confirm": "on", "comment": "Zu früh"}
     )
 
@@ -669,17 +635,17 @@ def test_withdraw_with_confirmation(clerk, kommune):
     application = application_of(kommune)
     assert application.status == Status.WITHDRAWN
     assert application.events.latest("pk").comment == "Zu früh"
-    page = text(clerk.get(reverse("portal:application")))
+    page = text(clerk_client.get(reverse("portal:application")))
     assert reverse("portal:application_create") in page  # a new application may follow
 
 
-def test_withdraw_in_review_shows_the_services_refusal(clerk, kommune, municipal_user, reviewer):
+def test_withdraw_in_review_shows_the_services_refusal(clerk_client, kommune, clerk, reviewer):
     add_links(kommune, 50)
-    application = services.create_application(municipality=kommune, by=municipal_user)
-    services.submit_application(application=application, by=municipal_user)
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk)
     services.start_review(application=application, reviewer=reviewer)
 
-    response = clerk.post(reverse("portal:application_withdraw"), {"confirm": "on"})
+    response = clerk_client.post(reverse("portal:application_withdraw"), {"confirm": "on"})
 
     assert response.status_code == 409
     assert "kann nicht zurückgezogen werden" in text(response)
@@ -687,28 +653,32 @@ def test_withdraw_in_review_shows_the_services_refusal(clerk, kommune, municipal
 
 
 def test_answer_a_request_for_changes_and_resubmit(
-    clerk, kommune, municipal_user, reviewer, catalogue
+    clerk_client, kommune, clerk, reviewer, catalogue
 ):
     links = add_links(kommune, 50)
-    application = services.create_application(municipality=kommune, by=municipal_user)
-    services.submit_application(application=application, by=municipal_user)
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk)
     services.request_changes(
         application=application, reviewer=reviewer, message="Bitte Link 3 prüfen."
     )
 
-    page = text(clerk.get(reverse("portal:application")))
+    page = text(clerk_client.get(reverse("portal:application")))
     assert "Das Staatsministerium bittet um Nachbesserung" in page
     assert "Bitte Link 3 prüfen." in page
     assert "pruefer (Staatsministerium)" in page
     assert reverse("portal:application_answer") in page
 
-    edited = post_link(clerk, "portal:procedure_edit", [links[2].pk], url="https://amt.example/neu")
+    edited = post_link(
+        clerk_client, "portal:procedure_edit", [links[2].pk], url="https://amt.example/neu"
+    )
     assert edited.status_code == 302
-    empty = clerk.post(reverse("portal:application_answer"), {"comment": "  "})
+    empty = clerk_client.post(reverse("portal:application_answer"), {"comment": "  "})
     assert "Bitte schreiben Sie eine Antwort." in text(empty)
     assert application_of(kommune).status == Status.CHANGES_REQUESTED
 
-    response = clerk.post(reverse("portal:application_answer"), {"comment": "Link 3 ersetzt."})
+    response = clerk_client.post(
+        reverse("portal:application_answer"), {"comment": "Link 3 ersetzt."}
+    )
 
     assert response.status_code == 302
     application.refresh_from_db()
@@ -720,53 +690,53 @@ def test_answer_a_request_for_changes_and_resubmit(
 
 
 def test_plain_submit_is_refused_while_changes_are_requested(
-    clerk, kommune, municipal_user, reviewer
+    clerk_client, kommune, clerk, reviewer
 ):
     add_links(kommune, 50)
-    application = services.create_application(municipality=kommune, by=municipal_user)
-    services.submit_application(application=application, by=municipal_user)
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk)
     services.request_changes(application=application, reviewer=reviewer, message="Bitte prüfen.")
 
-    response = clerk.post(reverse("portal:application_submit"))
+    response = clerk_client.post(reverse("portal:application_submit"))
 
     assert response.status_code == 409
     assert "Bitte beantworten Sie die Bitte um Nachbesserung" in text(response)
     assert application_of(kommune).status == Status.CHANGES_REQUESTED
 
 
-def test_answer_without_a_request_is_refused(clerk, kommune):
-    clerk.post(reverse("portal:application_create"))
+def test_answer_without_a_request_is_refused(clerk_client, kommune):
+    clerk_client.post(reverse("portal:application_create"))
 
-    response = clerk.post(reverse("portal:application_answer"), {"comment": "Hallo"})
+    response = clerk_client.post(reverse("portal:application_answer"), {"comment": "Hallo"})
 
     assert response.status_code == 409
     assert "keine Nachbesserung erbeten" in text(response)
     assert application_of(kommune).status == Status.DRAFT
 
 
-def test_rejection_shows_the_reason(clerk, kommune, municipal_user, reviewer):
+def test_rejection_shows_the_reason(clerk_client, kommune, clerk, reviewer):
     add_links(kommune, 50)
-    application = services.create_application(municipality=kommune, by=municipal_user)
-    services.submit_application(application=application, by=municipal_user)
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk)
     services.reject_application(
         application=application, reviewer=reviewer, reason="Nur Informationsseiten."
     )
 
-    page = text(clerk.get(reverse("portal:application")))
+    page = text(clerk_client.get(reverse("portal:application")))
 
     assert "Der Antrag wurde abgelehnt" in page
     assert "Nur Informationsseiten." in page
 
 
-def test_award_number_date_and_documents_after_approval(clerk, kommune, municipal_user, reviewer):
+def test_award_number_date_and_documents_after_approval(clerk_client, kommune, clerk, reviewer):
     add_links(kommune, 50)
-    application = services.create_application(municipality=kommune, by=municipal_user)
-    services.submit_application(application=application, by=municipal_user)
-    before = text(clerk.get(reverse("portal:dashboard")))
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk)
+    before = text(clerk_client.get(reverse("portal:dashboard")))
     award = services.approve_application(application=application, reviewer=reviewer)
 
-    dashboard = text(clerk.get(reverse("portal:dashboard")))
-    application_page = text(clerk.get(reverse("portal:application")))
+    dashboard = text(clerk_client.get(reverse("portal:dashboard")))
+    application_page = text(clerk_client.get(reverse("portal:application")))
 
     assert "schild.pdf" not in before
     issued = formats.date_format(award.issued_on, "j. F Y")
@@ -778,28 +748,28 @@ def test_award_number_date_and_documents_after_approval(clerk, kommune, municipa
     assert reverse("portal:application_create") not in application_page
 
 
-def test_dates_are_shown_in_german(clerk, kommune, municipal_user):
-    clerk.post(reverse("portal:application_create"))
+def test_dates_are_shown_in_german(clerk_client, kommune, clerk):
+    clerk_client.post(reverse("portal:application_create"))
     application_of(kommune).events.update(
         created_at=timezone.make_aware(datetime.datetime(2021, 7, 28, 10, 0))
     )
 
-    page = text(clerk.get(reverse("portal:application")))
+    page = text(clerk_client.get(reverse("portal:application")))
 
     assert "28. Juli 2021, 10:00" in page
 
 
-def test_application_actions_need_post(clerk):
+def test_application_actions_need_post(clerk_client):
     for name in ("application_create", "application_submit", "application_withdraw"):
-        assert clerk.get(reverse(f"portal:{name}")).status_code == 405
+        assert clerk_client.get(reverse(f"portal:{name}")).status_code == 405
 
 
-def test_an_upload_sweeps_files_of_abandoned_previews(clerk, kommune, municipal_user, catalogue):
+def test_an_upload_sweeps_files_of_abandoned_previews(clerk_client, kommune, clerk, catalogue):
     stray = default_storage.save(
-        f"portal-imports/{kommune.pk}/{municipal_user.pk}/alt.upload", ContentFile(b"alt")
+        f"portal-imports/{kommune.pk}/{clerk.pk}/alt.upload", ContentFile(b"alt")
     )
 
-    upload(clerk, csv_file(kommune, f"{{ars}};Neu;https://amt.example/neu;kommunal;{KEY_A}"))
+    upload(clerk_client, csv_file(kommune, f"{{ars}};Neu;https://amt.example/neu;kommunal;{KEY_A}"))
 
     assert not default_storage.exists(stray)
-    assert default_storage.exists(clerk.session[PENDING_IMPORT]["name"])
+    assert default_storage.exists(clerk_client.session[PENDING_IMPORT]["name"])

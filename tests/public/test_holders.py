@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from awards.models import Award
 from digitalesamt.public.views.holders import PAGE_SIZE
@@ -184,7 +185,7 @@ def test_a_row_shows_name_kind_area_date_procedures_and_number_and_links_the_kom
     assert ">Markt Hösbach</a>" in row
     assert ">Markt</td>" in row
     assert "Unterfranken" in row
-    assert '<time datetime="2023-02-09">9. Februar 2023</time>' in row
+    assertInHTML('<time datetime="2023-02-09">9. Februar 2023</time>', row)
     assert ">74</td>" in row
     assert ">DA-2023-0200</td>" in row
 
@@ -202,7 +203,7 @@ def test_the_heading_and_the_english_page_keep_their_texts(client, bayern):
     german = page(client)
     english = client.get(HOME, HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert '<h1 class="kern-heading-large">Digitale Ämter in Bayern</h1>' in german
+    assertInHTML('<h1 class="kern-heading-large">Digitale Ämter in Bayern</h1>', german)
     assert "Digitales Amt holders in Bavaria" in english
     assert '<html lang="en">' in english
 
@@ -221,7 +222,7 @@ def test_the_page_has_no_script_and_a_clean_csp(client, bayern):
 def test_the_table_has_a_caption_and_column_headers(client, bayern):
     content = page(client)
 
-    assert '<caption class="kern-sr-only">Digitale Ämter in Bayern</caption>' in content
+    assertInHTML('<caption class="kern-sr-only">Digitale Ämter in Bayern</caption>', content)
     assert content.count('scope="col"') == 6
     assert content.count('scope="row"') == 5
     # Narrow screens label each value from its column; the labels must be there.
@@ -351,7 +352,7 @@ def test_filter_by_regierungsbezirk_keeps_its_kommunen_and_the_bezirk_itself(cli
         "Landratsamt Kitzingen",
         "Markt Hösbach",
     ]
-    assert '<option value="096000000000" selected>Unterfranken</option>' in content
+    assertInHTML('<option value="096000000000" selected>Unterfranken</option>', content)
 
 
 def test_filter_by_landkreis_keeps_its_gemeinden_and_the_landratsamt(client, bayern):
@@ -397,8 +398,8 @@ def test_the_form_shows_the_state_of_the_query_string(client, bayern):
     content = page(client, q="Thann", art=Kind.VG, sortierung="name")
 
     assert 'name="q" value="Thann"' in content
-    assert '<option value="vg" selected>Verwaltungsgemeinschaft</option>' in content
-    assert '<option value="name" selected>Name (A–Z)</option>' in content
+    assertInHTML('<option value="vg" selected>Verwaltungsgemeinschaft</option>', content)
+    assertInHTML('<option value="name" selected>Name (A–Z)</option>', content)
     assert 'method="get"' in content
     assert 'href="/"><span class="kern-label">Filter zurücksetzen</span>' in content
 
@@ -460,7 +461,7 @@ def test_an_unknown_sort_order_falls_back_to_newest_first_with_a_notice(client, 
 
     assert rows(content)[0] == "Landratsamt Kitzingen"
     assert "Einige Angaben in der Adresse waren ungültig" in content
-    assert '<p class="kern-body">Sortierung</p>' in content
+    assertInHTML('<p class="kern-body">Sortierung</p>', content)
 
 
 # Pages -------------------------------------------------------------------------------------------
@@ -542,7 +543,7 @@ def test_garbage_parameters_fall_back_with_a_notice(client, bayern, params, igno
     content = response.content.decode()
     assert response.status_code == 200
     assert "Einige Angaben in der Adresse waren ungültig" in content
-    assert f'<p class="kern-body">{ignored}</p>' in content
+    assertInHTML(f'<p class="kern-body">{ignored}</p>', content)
     assert rows(content)
 
 
@@ -572,7 +573,11 @@ def test_no_match_gives_help_a_reset_link_and_points_to_kommune_pages(client, ba
     assert "Keine bayerische Kommune passt zu „Nirgendwo“." in content
     assert "Prüfen Sie die Schreibweise" in content
     assert "Suchen Sie nach der Postleitzahl" in content
-    assert '<a class="kern-link" href="/">Alle Filter zurücksetzen' in content
+    assertInHTML(
+        '<a class="kern-link" href="/">'
+        "Alle Filter zurücksetzen und alle Digitalen Ämter zeigen</a>",
+        content,
+    )
     assert "steht auf ihrer eigenen Seite" in content
 
 
@@ -663,7 +668,7 @@ def test_the_language_form_keeps_the_query_string_of_the_page(client, bayern):
 
     content = page(client, q="Augsburg")
 
-    assert '<input type="hidden" name="next" value="/?q=Augsburg">' in content
+    assertInHTML('<input type="hidden" name="next" value="/?q=Augsburg">', content)
 
 
 def test_the_cache_is_kept_apart_by_language(client, bayern):

@@ -6,23 +6,18 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from awards.documents import SIGNET_DEFAULT_WIDTH as SIGNET_WIDTH
 from awards.documents import signet_height
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
-from tests.helpers import assert_csp_clean
+from tests.helpers import assert_csp_clean, main_text
 
 
 def url(municipality) -> str:
     return reverse("awards:municipality", args=[municipality.ars])
-
-
-def text(response) -> str:
-    """Return the page's main content with whitespace collapsed."""
-    main = response.content.decode().split('<main id="main"', 1)[1].split("</main>", 1)[0]
-    return " ".join(main.split())
 
 
 @pytest.fixture
@@ -105,12 +100,12 @@ def test_a_holder_shows_its_award_signet_and_verification_link(client, region):
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert '<h1 class="kern-heading-large">Stadt Augsburg</h1>' in content
+    assertInHTML('<h1 class="kern-heading-large">Stadt Augsburg</h1>', content)
     assert "<title>Stadt Augsburg – Digitales Amt</title>" in content
-    page = text(response)
+    page = main_text(response)
     assert "Trägt das Prädikat „Digitales Amt“" in page
     assert "DA-2021-0002" in page
-    assert '<time datetime="2021-07-28">28. Juli 2021</time>' in page
+    assertInHTML('<time datetime="2021-07-28">28. Juli 2021</time>', page)
     assert "Online-Verfahren bei Verleihung</dt> <dd" in page
     assert ">120</dd>" in page
     signet = reverse("awards:signet_png", args=[award.number])
@@ -133,7 +128,7 @@ def test_the_signet_is_drawn_320_pixels_wide_at_five_to_four(region):
 def test_a_holding_landkreis_says_its_award_is_not_its_gemeinden(client, region):
     AwardFactory(municipality=region["guenzburg"], number="DA-2023-0001")
 
-    page = text(client.get(url(region["guenzburg"])))
+    page = main_text(client.get(url(region["guenzburg"])))
 
     assert "Die Auszeichnung gilt für das Landratsamt, nicht für die Gemeinden" in page
 
@@ -141,7 +136,7 @@ def test_a_holding_landkreis_says_its_award_is_not_its_gemeinden(client, region)
 def test_a_gemeinde_in_a_holding_landkreis_is_not_called_awarded(client, region):
     AwardFactory(municipality=region["guenzburg"], number="DA-2023-0001")
 
-    page = text(client.get(url(region["krumbach"])))
+    page = main_text(client.get(url(region["krumbach"])))
 
     assert "Noch nicht ausgezeichnet" in page
     assert "DA-2023-0001" not in page
@@ -158,7 +153,7 @@ def test_a_kommune_without_the_award_shows_its_count_against_its_threshold(clien
 
     response = client.get(url(krumbach))
 
-    page = text(response)
+    page = main_text(response)
     assert response.status_code == 200
     assert "Noch nicht ausgezeichnet" in page
     assert (
@@ -174,7 +169,7 @@ def test_the_threshold_is_the_ministrys_for_the_kind(client, region):
     for _n in range(29):
         ProcedureLinkFactory(municipality=region["schwaben"])
 
-    page = text(client.get(url(region["schwaben"])))
+    page = main_text(client.get(url(region["schwaben"])))
 
     assert "verlinkt derzeit 29 Online-Verfahren" in page
     assert "mindestens 30." in page
@@ -186,7 +181,7 @@ def test_a_kommune_at_its_threshold_is_told_the_award_needs_an_application(clien
     for _n in range(3):
         ProcedureLinkFactory(municipality=region["krumbach"])
 
-    page = text(client.get(url(region["krumbach"])))
+    page = main_text(client.get(url(region["krumbach"])))
 
     assert "Die Mindestzahl ist erreicht." in page
     assert "auf Antrag der Kommune" in page
@@ -200,7 +195,7 @@ def test_a_revoked_award_shows_it_is_not_awarded_now_without_the_reason(client, 
         revocation_reason="Vertraulicher Grund",
     )
 
-    page = text(client.get(url(region["augsburg"])))
+    page = main_text(client.get(url(region["augsburg"])))
 
     assert "Derzeit nicht ausgezeichnet" in page
     assert "Die Auszeichnung DA-2021-0002 wurde am 5. März 2024 widerrufen." in page
@@ -218,7 +213,7 @@ def test_a_new_award_after_a_revocation_is_the_one_shown(client, region):
     )
     AwardFactory(municipality=region["augsburg"], number="DA-2024-0010")
 
-    page = text(client.get(url(region["augsburg"])))
+    page = main_text(client.get(url(region["augsburg"])))
 
     assert "Trägt das Prädikat" in page
     assert "DA-2024-0010" in page
@@ -235,7 +230,7 @@ def test_a_member_of_a_holding_vg_is_covered_through_it(client, region):
 
     response = client.get(url(region["balzhausen"]))
 
-    page = text(response)
+    page = main_text(response)
     assert "Über die Verwaltungsgemeinschaft ausgezeichnet" in page
     assert (
         f'Die Gemeinde gehört zur <a class="kern-link" href="{url(region["vg"])}">'
@@ -248,7 +243,7 @@ def test_a_member_of_a_holding_vg_is_covered_through_it(client, region):
 
 
 def test_a_member_of_a_vg_without_the_award_is_not_covered(client, region):
-    page = text(client.get(url(region["balzhausen"])))
+    page = main_text(client.get(url(region["balzhausen"])))
 
     assert "Noch nicht ausgezeichnet" in page
     assert "Über die Verwaltungsgemeinschaft ausgezeichnet" not in page
@@ -259,7 +254,7 @@ def test_a_vg_lists_its_members_with_links_and_their_own_awards(client, region):
     AwardFactory(municipality=region["vg"], number="DA-2022-0100")
     AwardFactory(municipality=region["thannhausen"], number="DA-2023-0005")
 
-    page = text(client.get(url(region["vg"])))
+    page = main_text(client.get(url(region["vg"])))
 
     members = page.split('id="public-members-title"', 1)[1]
     assert re.findall(r'href="/kommunen/(\d+)/">([^<]+)</a>', members) == [
@@ -276,7 +271,7 @@ def test_a_vg_lists_its_members_with_links_and_their_own_awards(client, region):
 
 
 def test_a_gemeinde_links_its_vg_landkreis_and_regierungsbezirk(client, region):
-    page = text(client.get(url(region["thannhausen"])))
+    page = main_text(client.get(url(region["thannhausen"])))
 
     assert f'href="{url(region["vg"])}">Verwaltungsgemeinschaft Thannhausen</a>' in page
     assert f'href="{url(region["guenzburg"])}">Günzburg</a>' in page
@@ -289,23 +284,27 @@ def test_a_gemeinde_links_its_vg_landkreis_and_regierungsbezirk(client, region):
 
 
 def test_a_kreisfreie_stadt_has_no_landkreis(client, region):
-    page = text(client.get(url(region["augsburg"])))
+    page = main_text(client.get(url(region["augsburg"])))
 
     assert "keiner (kreisfreie Stadt)" in page
     assert "301.033" in page
 
 
 def test_the_website_is_linked(client, region):
-    page = text(client.get(url(region["krumbach"])))
+    page = main_text(client.get(url(region["krumbach"])))
 
-    assert '<a class="kern-link" href="https://www.krumbach.de" rel="noopener noreferrer">' in page
+    assertInHTML(
+        '<a class="kern-link" href="https://www.krumbach.de" rel="noopener noreferrer">'
+        "https://www.krumbach.de</a>",
+        page,
+    )
 
 
 def test_a_landkreis_counts_its_kommunen_and_links_the_filtered_list(client, region):
     AwardFactory(municipality=region["vg"], number="DA-2022-0100")
     AwardFactory(municipality=region["guenzburg"], number="DA-2023-0001")
 
-    page = text(client.get(url(region["guenzburg"])))
+    page = main_text(client.get(url(region["guenzburg"])))
 
     area = page.split('id="public-area-title"', 1)[1]
     assert "Kreisangehörige Gemeinden, Märkte und Städte</dt> <dd " in area
@@ -316,7 +315,7 @@ def test_a_landkreis_counts_its_kommunen_and_links_the_filtered_list(client, reg
 
 
 def test_a_regierungsbezirk_counts_its_landkreise_and_staedte(client, region):
-    page = text(client.get(url(region["schwaben"])))
+    page = main_text(client.get(url(region["schwaben"])))
 
     area = page.split('id="public-area-title"', 1)[1]
     assert re.search(r"Landkreise</dt> <dd [^>]*>1</dd>", area)

@@ -564,10 +564,10 @@ def test_open_data_answers_304_when_not_modified_since(client, awards, url):
     assert response.status_code == 304
 
 
-def test_etag_changes_when_an_award_is_revoked(client, awards, staff_user):
+def test_etag_changes_when_an_award_is_revoked(client, awards, reviewer):
     before = client.get(JSON_URL)["ETag"]
 
-    revoke_award(award=awards["hoesbach"], by=staff_user, reason="Test")
+    revoke_award(award=awards["hoesbach"], by=reviewer, reason="Test")
 
     response = client.get(JSON_URL, headers={"if-none-match": before})
     assert response.status_code == 200
@@ -718,7 +718,7 @@ def test_a_register_import_that_renames_a_holder_changes_the_etag(client, db):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/auszeichnungen.json", "/api/v1/auszeichnungen.csv"])
-def test_a_built_answer_is_reused_until_the_data_change(client, db, path, staff_user):
+def test_a_built_answer_is_reused_until_the_data_change(client, db, path, reviewer):
     from awards.services import revoke_award
 
     award = AwardFactory()
@@ -728,6 +728,6 @@ def test_a_built_answer_is_reused_until_the_data_change(client, db, path, staff_
     assert len(counted.own) == 1  # the version only
     assert len(counted.cache) == 1  # and one read of the shared cache
 
-    revoke_award(award=award, by=staff_user, reason="Test")
+    revoke_award(award=award, by=reviewer, reason="Test")
 
     assert award.number not in client.get(path).content.decode()

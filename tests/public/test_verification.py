@@ -31,8 +31,8 @@ def award():
 
 
 @pytest.fixture
-def revoked(award, staff_user):
-    return revoke_award(award=award, by=staff_user, reason="Weniger als 50 Verfahren seit März.")
+def revoked(award, reviewer):
+    return revoke_award(award=award, by=reviewer, reason="Weniger als 50 Verfahren seit März.")
 
 
 def test_valid_award_page_says_valid_at_a_glance(client, award):
