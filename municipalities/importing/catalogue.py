@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +9,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from municipalities.models import Service
+from municipalities.validation import LEIKA_PATTERN, shown
 
-from .register import DATA_DIR, ImportFileError, Problem, csv_rows, read_text
+from .files import (
+    DATA_DIR,
+    ImportFileError,
+    Problem,
+    csv_columns,
+    csv_rows,
+    read_text,
+    wrong_width,
+)
 
 DEFAULT_CATALOGUE = DATA_DIR / "ozg_leika_leistungen.csv"
-LEIKA_KEY = re.compile(r"\d{14}")
 
 # CSV column → Service field. `leika_hinweis` ("nicht im LeiKa") is read only to skip rows.
 COLUMNS = {
@@ -51,34 +58,15 @@ def read_catalogue(path: Path | str) -> tuple[list[dict[str, str]], int]:
     """
     text, _encoding = read_text(path)
     reader = csv.reader(io.StringIO(text))
-    header = [column.strip() for column in next(reader, [])]
-    missing = [column for column in COLUMNS if column not in header]
-    if missing:
-        raise ImportFileError(
-            path,
-            [
-                Problem(
-                    None,
-                    _("Dem Katalog fehlen die Spalten: %(columns)s.")
-                    % {"columns": ", ".join(missing)},
-                )
-            ],
-        )
-    index = {column: header.index(column) for column in COLUMNS}
+    index, width = csv_columns(reader, list(COLUMNS), path=path)
     max_lengths = {field: Service._meta.get_field(field).max_length for field in FIELDS}
     problems: list[Problem] = []
     services: list[dict[str, str]] = []
     first_line: dict[str, int] = {}
     skipped = 0
     for line, row in csv_rows(reader, problems):
-        if len(row) != len(header):
-            problems.append(
-                Problem(
-                    line,
-                    _("Die Zeile hat %(count)d statt %(expected)d Spalten.")
-                    % {"count": len(row), "expected": len(header)},
-                )
-            )
+        if len(row) != width:
+            problems.append(wrong_width(line, len(row), width))
             continue
         values = {COLUMNS[column]: row[position].strip() for column, position in index.items()}
         key = values["leika_key"]
@@ -86,11 +74,12 @@ def read_catalogue(path: Path | str) -> tuple[list[dict[str, str]], int]:
             skipped += 1
             continue
         before = len(problems)
-        if not LEIKA_KEY.fullmatch(key):
+        if not LEIKA_PATTERN.fullmatch(key):
             problems.append(
                 Problem(
                     line,
-                    _("LeiKa-Schlüssel „%(key)s“ hat nicht genau 14 Ziffern.") % {"key": key},
+                    _("LeiKa-Schlüssel „%(key)s“ hat nicht genau 14 Ziffern.")
+                    % {"key": shown(key)},
                 )
             )
         elif key in first_line:
@@ -117,10 +106,10 @@ def read_catalogue(path: Path | str) -> tuple[list[dict[str, str]], int]:
         if len(problems) == before:
             services.append(values)
     if problems:
-        raise ImportFileError(path, problems)
+        raise ImportFileError(problems, path=path)
     if not services:
-        raise ImportFileError(
-            path, [Problem(None, _("Die Datei enthält keine Leistung mit LeiKa-Schlüssel."))]
+        raise ImportFileError.about_file(
+            _("Die Datei enthält keine Leistung mit LeiKa-Schlüssel."), path=path
         )
     return services, skipped
 

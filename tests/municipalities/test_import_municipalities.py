@@ -10,9 +10,13 @@ from django.db.models import Count, Sum
 
 from municipalities.constants import Kind
 from municipalities.importing.register import (
+    DEFAULT_COORDINATES,
     DEFAULT_REGISTER,
+    ImportFileError,
+    Problem,
     clean_name,
     parse_register,
+    read_coordinates,
     read_text,
 )
 from municipalities.models import Municipality
@@ -333,6 +337,17 @@ def test_refusal_lists_the_first_twenty_bad_lines_and_counts_the_rest(imported, 
     assert snapshot() == before
 
 
+def test_a_refusal_without_a_path_counts_the_bad_lines_all_the_same():
+    error = ImportFileError([Problem(2, "A"), Problem(2, "B"), Problem(None, "C")])
+
+    assert str(error) == (
+        "Die Datei wurde nicht eingelesen, nichts wurde geändert. 1 fehlerhafte Zeile:\n"
+        "  Zeile 2: A\n"
+        "  Zeile 2: B\n"
+        "  C"
+    )
+
+
 def test_missing_file_is_refused(imported, tmp_path):
     with pytest.raises(CommandError, match="nicht gefunden"):
         run_import("--register", str(tmp_path / "fehlt.txt"))
@@ -355,6 +370,35 @@ def test_file_without_bavarian_records_is_refused(imported, tmp_path):
     with pytest.raises(CommandError, match="keine bayerischen Datensätze"):
         run_import("--register", write(tmp_path, hessen))
     assert snapshot() == before
+
+
+def test_coordinates_without_a_column_are_refused_naming_it(tmp_path):
+    lines = DEFAULT_COORDINATES.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("Längengrad", "Länge")
+    path = tmp_path / "koordinaten.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(ImportFileError) as refused:
+        read_coordinates(path)
+
+    assert [str(problem) for problem in refused.value.problems] == [
+        "Der Datei fehlen die Spalten: Längengrad."
+    ]
+    assert str(path) in refused.value.summary()
+
+
+def test_a_short_coordinates_row_is_refused_with_its_line(tmp_path):
+    lines = DEFAULT_COORDINATES.read_text(encoding="utf-8").splitlines()[:10]
+    lines[5] = ";".join(lines[5].split(";")[:4])
+    path = tmp_path / "koordinaten.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(ImportFileError) as refused:
+        read_coordinates(path)
+
+    assert [str(problem) for problem in refused.value.problems] == [
+        "Zeile 6: Die Zeile hat 4 statt 20 Spalten."
+    ]
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from municipalities.importing import procedures
+from municipalities.importing import procedure_plan
 from municipalities.importing.procedures import (
     ImportConflict,
     PlanHasErrors,
+    Problem,
     apply_plan,
     plan_import,
 )
@@ -21,6 +22,7 @@ from tests.factories import MunicipalityFactory, ProcedureLinkFactory, ServiceFa
 pytestmark = pytest.mark.django_db
 
 HEADER = "ars,titel,url,zustaendigkeit,leika_schluessel,ozg_id,aktiv"
+NOT_TEXT = "Die Datei ist keine Textdatei oder ihre Zeichenkodierung ist unbekannt."
 
 
 @pytest.fixture
@@ -69,7 +71,7 @@ def service_keys(link: ProcedureLink) -> set[str]:
 
 
 def errors_at(plan, line: int) -> list[str]:
-    return [issue.reason for issue in plan.errors if issue.line == line]
+    return [issue.message for issue in plan.errors if issue.line == line]
 
 
 def test_csv_file_creates_links_with_their_services(tmp_path, kommune, keys):
@@ -285,8 +287,9 @@ def test_file_with_one_bad_row_changes_nothing(tmp_path, kommune, keys):
             "Der ARS „0916-2000“ ist ungültig: 12 Ziffern, beginnend mit 09.",
         ),
         (
+            # The words of the portal's form (municipalities.validation): one rule, one message.
             "{ars},Titel,https://amt.example/x,kommunal,1234,,ja",
-            "Der LeiKa-Schlüssel „1234“ ist ungültig: genau 14 Ziffern, mehrere mit | getrennt.",
+            "Der LeiKa-Schlüssel „1234“ ist ungültig: genau 14 Ziffern.",
         ),
         (
             "{ars},Titel,https://amt.example/x,kommunal,9.9001E+13,,ja",
@@ -358,7 +361,7 @@ def test_missing_column_is_reported_once_for_the_file(kommune, keys):
 
     plan = plan_csv(csv_text(*rows, header=header))
 
-    assert [(issue.line, issue.reason) for issue in plan.errors] == [
+    assert [(issue.line, issue.message) for issue in plan.errors] == [
         (
             None,
             "Die Pflichtspalte „zustaendigkeit“ fehlt (gefunden: ars, titel, url, "
@@ -668,7 +671,7 @@ def test_many_errors_list_the_first_fifty_and_count_the_rest(tmp_path, kommune, 
 
 
 def test_progress_is_reported_while_checking(kommune, keys, monkeypatch):
-    monkeypatch.setattr(procedures, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(procedure_plan, "PROGRESS_EVERY", 2)
     rows = [f"{kommune.ars},T,https://amt.example/{n},kommunal,{keys[0]},,ja" for n in range(5)]
     calls = []
 
@@ -686,9 +689,10 @@ def test_counts_are_printed_with_a_thousands_dot():
     [
         (b"", "verfahren.csv", "Die Datei ist leer."),
         (b"PK\x03\x04\x14\x00\x06\x00", "verfahren.csv", "keine Textdatei, sondern ZIP/Excel"),
-        (b"ars,titel\x00\x01\x02", "verfahren.csv", "keine Textdatei (CSV oder JSON)"),
-        (b"ars,titel\x01\x02\x03\x04\x05", "verfahren.csv", "keine Textdatei (CSV oder JSON)"),
-        (b"\x81\x8d\x8f\x90", "verfahren.csv", "keine Textdatei (CSV oder JSON)"),
+        # The words of every import (importing/files.py), for the register and catalogue too.
+        (b"ars,titel\x00\x01\x02", "verfahren.csv", NOT_TEXT),
+        (b"ars,titel\x01\x02\x03\x04\x05", "verfahren.csv", NOT_TEXT),
+        (b"\x81\x8d\x8f\x90", "verfahren.csv", NOT_TEXT),
         ("ars\n".encode("utf-16"), "verfahren.csv", "UTF-16"),
         (b"ars;titel", "verfahren.xlsx", "Tabellen im Format .xlsx"),
         (b"[{", "verfahren.json", "Die JSON-Datei ist fehlerhaft (Zeile 1, Spalte 3)."),
@@ -702,8 +706,91 @@ def test_unreadable_files_are_refused_clearly(tmp_path, content, name, message):
         run(path)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)),
+            "Die Datei ist keine Textdatei, sondern ZIP/Excel (.xlsx). Bitte die Daten als "
+            "Textdatei speichern (in Excel: „Speichern unter“ → „CSV UTF-8“).",
+        ),
+        (b"ars;titel\n\x00\x01\x02\n", NOT_TEXT),
+        (b"\x81\x8d\x8f\x90", NOT_TEXT),
+        (
+            "ars\n".encode("utf-16"),
+            "Die Datei ist in UTF-16 („Unicode-Text“) gespeichert. Bitte als UTF-8 speichern "
+            "(in Excel: „Speichern unter“ → „CSV UTF-8“).",
+        ),
+        (b" \r\n", "Die Datei ist leer."),
+    ],
+)
+@pytest.mark.parametrize(
+    "command", ["import_municipalities", "import_services", "import_procedures"]
+)
+def test_every_import_refuses_an_unreadable_file_with_the_same_words(
+    tmp_path, command, content, message
+):
+    path = write(tmp_path, content, name="daten.csv")
+    args = ["--register", str(path)] if command == "import_municipalities" else [str(path)]
+
+    with pytest.raises(CommandError) as raised:
+        call_command(command, *args, stdout=StringIO())
+
+    assert message in str(raised.value).splitlines()[-1]
+
+
+def test_a_file_ended_by_ctrl_z_is_read(kommune, keys):
+    text = csv_text(f"{kommune.ars},Titel,https://amt.example/x,kommunal,{keys[0]},,ja")
+
+    plan = plan_import(text.encode() + b"\x1a", filename="verfahren.csv")
+
+    assert (plan.errors, len(plan.new)) == ([], 1)
+
+
+def test_a_line_break_copied_from_word_in_a_title_is_read_as_a_space(kommune, keys):
+    text = csv_text(
+        f"{kommune.ars},Hundesteuer\vanmelden,https://amt.example/x,kommunal,{keys[0]},,"
+    )
+
+    plan = plan_csv(text)
+
+    assert [procedure.title for procedure in plan.new] == ["Hundesteuer anmelden"]
+
+
+def test_an_unclosed_quote_is_reported_at_the_line_where_it_opens(kommune, keys):
+    rows = [
+        f"{kommune.ars},Titel {n},https://amt.example/{n},kommunal,{keys[0]},," for n in range(3)
+    ]
+    rows[1] = rows[1].replace("Titel 1", '"Titel 1')
+    filler = [f"{kommune.ars},{'x' * 60},https://amt.example/f,kommunal,{keys[0]},,"] * 3000
+
+    plan = plan_csv(csv_text(*rows, *filler))
+
+    assert [str(issue) for issue in plan.errors] == [
+        "Zeile 3: Die Zeile kann nicht gelesen werden: ein Anführungszeichen ist nicht "
+        "geschlossen oder ein Wert ist viel zu lang."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("problem", "text"),
+    [
+        (Problem(4, "Der Titel fehlt.", "Eintrag 4"), "Eintrag 4: Der Titel fehlt."),
+        (Problem(4, "Der Titel fehlt."), "Zeile 4: Der Titel fehlt."),
+        (Problem(None, "Die Datei ist leer."), "Die Datei ist leer."),
+    ],
+)
+def test_a_problem_reads_with_its_position(problem, text):
+    assert str(problem) == text
+
+
 def test_missing_file_is_reported(tmp_path):
-    with pytest.raises(CommandError, match="Die Datei .*fehlt.csv gibt es nicht."):
+    # Read like the register and the catalogue: the path heads the report, the reason follows.
+    with pytest.raises(
+        CommandError,
+        match="Die Datei .*fehlt.csv wurde nicht eingelesen, nichts wurde geändert.\n"
+        "  Die Datei wurde nicht gefunden.",
+    ):
         run(tmp_path / "fehlt.csv")
 
 

@@ -114,6 +114,23 @@ def test_file_without_the_catalogue_columns_is_refused(tmp_path):
     path = tmp_path / "falsch.csv"
     path.write_text("ars;titel;url\n091610000000;Antrag;https://example.org\n", encoding="utf-8")
 
-    with pytest.raises(CommandError, match="fehlen die Spalten: leika_schluessel"):
+    # One wording for every CSV import (importing/files.py); it was "Dem Katalog fehlen …".
+    with pytest.raises(CommandError, match="Der Datei fehlen die Spalten: leika_schluessel"):
         run_import(str(path))
+    assert not Service.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unclosed_quote_is_reported_at_the_line_where_it_opens(tmp_path):
+    broken = ABFALL.replace(",Abfallgebühr,", ',"Abfallgebühr,')
+    filler = [ABFALL.replace("Abfallgebühr", "x" * 60)] * 3000
+    path = write(tmp_path, ABFALL.replace("99001001", "99001002"), broken, *filler)
+
+    with pytest.raises(CommandError) as refused:
+        run_import(path)
+
+    assert (
+        "Zeile 3: Die Zeile kann nicht gelesen werden: ein Anführungszeichen ist nicht "
+        "geschlossen oder ein Wert ist viel zu lang."
+    ) in str(refused.value)
     assert not Service.objects.exists()

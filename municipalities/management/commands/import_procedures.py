@@ -1,6 +1,5 @@
 """Import linked online procedures of many Kommunen from a CSV or JSON file (DESIGN section 6)."""
 
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -8,10 +7,11 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from municipalities.importing.files import ImportFileError, read_bytes
 from municipalities.importing.procedures import (
     ImportPlan,
-    Issue,
     PlannedProcedure,
+    Problem,
     ProcedureImportError,
     apply_plan,
     field_label,
@@ -43,7 +43,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, file: str, dry_run: bool, verbosity: int, **options: Any) -> None:
-        data = self.read(Path(file))
+        try:
+            data = read_bytes(file)
+        except ImportFileError as error:
+            raise CommandError(error.summary()) from None
         plan = plan_import(data, filename=file, progress=self.progress if verbosity else None)
 
         if verbosity:
@@ -89,22 +92,6 @@ class Command(BaseCommand):
         }
         return f"{counts} ({rows}, {kommunen})"
 
-    def read(self, path: Path) -> bytes:
-        """Return the file's bytes or fail with a German message."""
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise CommandError(_("Die Datei %(path)s gibt es nicht.") % {"path": path}) from None
-        except IsADirectoryError:
-            raise CommandError(
-                _("%(path)s ist ein Verzeichnis, keine Datei.") % {"path": path}
-            ) from None
-        except OSError as exc:
-            raise CommandError(
-                _("Die Datei %(path)s kann nicht gelesen werden: %(reason)s")
-                % {"path": path, "reason": exc.strerror or exc}
-            ) from None
-
     def progress(self, done: int, total: int) -> None:
         self.stdout.write(
             _("… %(done)s von %(total)s Zeilen geprüft")
@@ -112,7 +99,7 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
 
-    def limited(self, issues: list[Issue], more: str) -> list[str]:
+    def limited(self, issues: list[Problem], more: str) -> list[str]:
         """Return the first issues as lines, and one line that counts the rest."""
         lines = [str(issue) for issue in issues[:SHOWN_LINES]]
         if len(issues) > SHOWN_LINES:

@@ -13,7 +13,7 @@ from municipalities.importing.catalogue import (
     apply_catalogue,
     read_catalogue,
 )
-from municipalities.importing.register import ImportFileError
+from municipalities.importing.files import ImportFileError
 
 
 def _count(value: int) -> str:

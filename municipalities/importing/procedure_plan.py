@@ -1,0 +1,389 @@
+"""Check the rows of a procedure file and plan what importing it would change; save nothing.
+
+Planning costs a constant number of queries: the register's ARS, the LeiKa catalogue, then the
+existing links of the affected Kommunen and their services (two queries per 900 Kommunen).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import batched
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from municipalities.constants import Scope
+from municipalities.models import Municipality, ProcedureLink, Service
+from municipalities.validation import (
+    ARS_PATTERN,
+    clean_procedure_url,
+    leika_key_problem,
+    normalize_url,
+    shown,
+)
+
+from .files import ImportFileError, Problem
+from .procedure_rows import KEY_SEPARATOR, Records, read_file
+
+PROGRESS_EVERY = 10_000
+# Ids per IN (...): below every backend's parameter limit.
+ID_CHUNK = 900
+
+TITLE_MAX_LENGTH = ProcedureLink._meta.get_field("title").max_length
+OZG_ID_MAX_LENGTH = ProcedureLink._meta.get_field("ozg_id").max_length
+SCOPES = frozenset(Scope.values)
+# Excel turns "091620000000" into the number 91620000000 unless the column is text.
+ARS_WITHOUT_ZERO = re.compile(r"^9\d{10}$")
+TRUE_VALUES = frozenset({"", "ja"})
+FALSE_VALUES = frozenset({"nein"})
+
+
+@dataclass(slots=True)
+class PlannedProcedure:
+    """One procedure of the file: what it will look like and how it differs from the database.
+
+    `ozg_id` and `active` are None while the file has no such column; planning fills them in
+    from the existing link (or the defaults for a new one).
+    """
+
+    lines: list[int]
+    label: str
+    ars: str
+    municipality_id: int
+    url: str
+    title: str
+    scope: str
+    leika_keys: list[str]
+    ozg_id: str | None
+    active: bool | None
+    link_id: int | None = None
+    # field name -> (old, new); "services" holds sorted LeiKa keys.
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def line(self) -> int:
+        return self.lines[0]
+
+
+@dataclass
+class ImportPlan:
+    """What importing a file would do; `errors` must be empty before `apply_plan`."""
+
+    new: list[PlannedProcedure] = field(default_factory=list)
+    changed: list[PlannedProcedure] = field(default_factory=list)
+    unchanged: list[PlannedProcedure] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    rows: int = 0
+    service_ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def procedures(self) -> list[PlannedProcedure]:
+        return [*self.new, *self.changed, *self.unchanged]
+
+    @property
+    def error_lines(self) -> int:
+        """Number of distinct rows with at least one error."""
+        return len({issue.line for issue in self.errors if issue.line is not None})
+
+
+Progress = Callable[[int, int], None]
+
+
+def field_label(name: str) -> str:
+    """Return the German label of a field named in `PlannedProcedure.changes`."""
+    return str(ProcedureLink._meta.get_field(name).verbose_name)
+
+
+def plan_import(
+    data: bytes,
+    *,
+    filename: str = "",
+    only_municipality: Municipality | None = None,
+    progress: Progress | None = None,
+) -> ImportPlan:
+    """Read and check a procedure file and compare it with the database; save nothing.
+
+    With `only_municipality` every row must belong to that Kommune. `progress(done, total)` is
+    called every PROGRESS_EVERY rows while checking.
+    """
+    plan = ImportPlan()
+    try:
+        records = read_file(data, filename)
+    except ImportFileError as exc:
+        plan.errors.extend(exc.problems)
+        return plan
+    plan.errors.extend(records.errors)
+    plan.warnings.extend(records.warnings)
+    if not records.rows_follow:
+        return plan
+
+    checker = _RowChecker(records, only_municipality)
+    plan.service_ids = checker.service_ids
+    merged: dict[tuple[int, str], PlannedProcedure] = {}
+    for position, (line, record, problem) in enumerate(records.rows, start=1):
+        if progress is not None and position % PROGRESS_EVERY == 0:
+            progress(position, records.total)
+        plan.rows = position
+        procedure = checker.check(line, record, problem, plan.errors)
+        if procedure is None:
+            continue
+        key = (procedure.municipality_id, procedure.url)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = procedure
+        else:
+            _merge(first, procedure, plan.warnings)
+    if progress is not None and plan.rows >= PROGRESS_EVERY and plan.rows % PROGRESS_EVERY:
+        progress(plan.rows, plan.rows)
+    if not plan.rows and not plan.errors:
+        plan.warnings.append(Problem(None, _("Die Datei enthält keine Verfahren.")))
+
+    checker.urls.clear()  # the largest cache; comparing needs the memory
+    _compare_with_database(plan, list(merged.values()), checker.service_keys)
+    return plan
+
+
+class _RowChecker:
+    """Check rows against the register and the catalogue, with caches for repeated values."""
+
+    def __init__(self, records: Records, only_municipality: Municipality | None) -> None:
+        self.label = records.label
+        self.has_ozg_id = "ozg_id" in records.columns
+        self.has_active = "aktiv" in records.columns
+        self.only = only_municipality
+        if only_municipality is not None:
+            self.municipality_ids = {only_municipality.ars: only_municipality.pk}
+        else:
+            self.municipality_ids = dict(Municipality.objects.values_list("ars", "id"))
+        self.service_ids: dict[str, int] = dict(Service.objects.values_list("leika_key", "id"))
+        self.service_keys = {pk: key for key, pk in self.service_ids.items()}
+        # Central procedures repeat the same URL for every Kommune: check each spelling once.
+        self.urls: dict[str, tuple[str, str | None]] = {}
+        self.ars_reasons: dict[str, str | None] = {}
+
+    def check(
+        self, line: int, record: dict[str, str], problem: str | None, errors: list[Problem]
+    ) -> PlannedProcedure | None:
+        """Return the row as a procedure, or None after adding its problems to `errors`."""
+        label = self.label % {"line": line}
+        if problem:
+            # The row's shape is wrong, so its cells cannot be told apart: say only that.
+            errors.append(Problem(line, problem, label))
+            return None
+        reasons: list[str] = []
+        ars = self._ars(record.get("ars", ""), reasons)
+        title = " ".join(record.get("titel", "").split())
+        if not title:
+            reasons.append(_("Der Titel fehlt."))
+        elif len(title) > TITLE_MAX_LENGTH:
+            reasons.append(
+                _("Der Titel ist zu lang (%(length)d Zeichen, höchstens %(max)d).")
+                % {"length": len(title), "max": TITLE_MAX_LENGTH}
+            )
+        url = self._url(record.get("url", ""), reasons)
+        scope = self._scope(record.get("zustaendigkeit", ""), reasons)
+        keys = self._leika_keys(record.get("leika_schluessel", ""), reasons)
+        ozg_id = None
+        if self.has_ozg_id:
+            ozg_id = record.get("ozg_id", "").strip()
+            if len(ozg_id) > OZG_ID_MAX_LENGTH:
+                reasons.append(
+                    _("Die OZG-ID „%(value)s“ ist zu lang (höchstens %(max)d Zeichen).")
+                    % {"value": shown(ozg_id), "max": OZG_ID_MAX_LENGTH}
+                )
+        active = None
+        if self.has_active:
+            active = self._active(record.get("aktiv", ""), reasons)
+        if reasons:
+            errors.extend(Problem(line, reason, label) for reason in reasons)
+            return None
+        return PlannedProcedure(
+            lines=[line],
+            label=label,
+            ars=ars,
+            municipality_id=self.municipality_ids[ars],
+            url=url,
+            title=title,
+            scope=scope,
+            leika_keys=keys,
+            ozg_id=ozg_id,
+            active=active,
+        )
+
+    def _ars(self, value: str, reasons: list[str]) -> str:
+        ars = value.strip()
+        if ars not in self.ars_reasons:
+            self.ars_reasons[ars] = self._check_ars(ars)
+        reason = self.ars_reasons[ars]
+        if reason:
+            reasons.append(reason)
+        return ars
+
+    def _check_ars(self, ars: str) -> str | None:
+        if not ars:
+            return _("Der ARS fehlt.")
+        if ARS_WITHOUT_ZERO.match(ars):
+            return _(
+                "Der ARS „%(ars)s“ hat nur 11 Ziffern; vermutlich hat Excel die führende 0 "
+                "entfernt. Die Spalte als Text formatieren."
+            ) % {"ars": ars}
+        if not ARS_PATTERN.match(ars):
+            return _("Der ARS „%(ars)s“ ist ungültig: 12 Ziffern, beginnend mit 09.") % {
+                "ars": shown(ars)
+            }
+        if self.only is not None and ars != self.only.ars:
+            return _("Der ARS %(ars)s gehört nicht zu Ihrer Kommune (%(own)s).") % {
+                "ars": ars,
+                "own": self.only.ars,
+            }
+        if ars not in self.municipality_ids:
+            return _("Unbekannter ARS %(ars)s: keine Kommune im Gemeindeverzeichnis.") % {
+                "ars": ars
+            }
+        return None
+
+    def _url(self, value: str, reasons: list[str]) -> str:
+        cached = self.urls.get(value)
+        if cached is None:
+            try:
+                cached = (clean_procedure_url(value), None)
+            except ValidationError as error:
+                cached = (value.strip(), error.messages[0])
+            self.urls[value] = cached
+        url, reason = cached
+        if reason:
+            reasons.append(reason)
+        return url
+
+    def _scope(self, value: str, reasons: list[str]) -> str:
+        scope = value.strip().lower()
+        if not scope:
+            reasons.append(_("Die Zuständigkeit fehlt (kommunal oder zentral)."))
+        elif scope not in SCOPES:
+            reasons.append(
+                _("Unbekannte Zuständigkeit „%(value)s“; erlaubt sind kommunal und zentral.")
+                % {"value": shown(value.strip())}
+            )
+        return scope
+
+    def _leika_keys(self, value: str, reasons: list[str]) -> list[str]:
+        keys: list[str] = []
+        for part in value.split(KEY_SEPARATOR):
+            key = part.strip()
+            if not key or key in keys:
+                continue
+            keys.append(key)
+            if key not in self.service_ids:
+                reasons.append(leika_key_problem(key, known=False))
+        if not keys:
+            reasons.append(_("Der LeiKa-Schlüssel fehlt (mindestens einer)."))
+        return keys
+
+    def _active(self, value: str, reasons: list[str]) -> bool:
+        word = value.strip().lower()
+        if word in TRUE_VALUES:
+            return True
+        if word in FALSE_VALUES:
+            return False
+        reasons.append(
+            _("Unbekannter Wert „%(value)s“ in „aktiv“; erlaubt sind ja und nein.")
+            % {"value": shown(value.strip())}
+        )
+        return True
+
+
+def _merge(first: PlannedProcedure, other: PlannedProcedure, warnings: list[Problem]) -> None:
+    """Fold a later row of the same procedure into the first one."""
+    first.lines.append(other.line)
+    first.leika_keys.extend(key for key in other.leika_keys if key not in first.leika_keys)
+    differing = []
+    if other.title != first.title:
+        differing.append(_("Titel"))
+    if other.scope != first.scope:
+        differing.append(_("Zuständigkeit"))
+    if other.active != first.active:
+        differing.append(_("aktiv"))
+    if other.ozg_id:
+        if not first.ozg_id:
+            first.ozg_id = other.ozg_id
+        elif other.ozg_id != first.ozg_id:
+            differing.append(_("OZG-ID"))
+    if differing:
+        warnings.append(
+            Problem(
+                other.line,
+                _(
+                    "Gleiche URL wie %(first)s, aber abweichend: %(fields)s. Es gelten die "
+                    "Angaben aus %(first)s; die Leistungen werden zusammengeführt."
+                )
+                % {"first": first.label, "fields": ", ".join(differing)},
+                other.label,
+            )
+        )
+
+
+def _compare_with_database(
+    plan: ImportPlan, procedures: list[PlannedProcedure], service_keys: dict[int, str]
+) -> None:
+    """Sort procedures into new, changed and unchanged against the stored links."""
+    municipality_ids = sorted({procedure.municipality_id for procedure in procedures})
+    existing: dict[tuple[int, str], tuple] = {}
+    services: dict[int, list[str]] = {}
+    urls: dict[str, str] = {}
+    through = ProcedureLink.services.through
+    for chunk in batched(municipality_ids, ID_CHUNK):
+        links = (
+            ProcedureLink.objects.filter(municipality_id__in=chunk)
+            .order_by()
+            .values_list("id", "municipality_id", "url", "title", "scope", "ozg_id", "active")
+        )
+        for row in links:
+            url = urls.get(row[2])
+            if url is None:
+                url = urls[row[2]] = normalize_url(row[2])
+            existing.setdefault((row[1], url), row)
+        pairs = (
+            through.objects.filter(procedurelink__municipality_id__in=chunk)
+            .order_by()
+            .values_list("procedurelink_id", "service_id")
+        )
+        for link_id, service_id in pairs:
+            # A service added after the catalogue was read still counts as a difference.
+            services.setdefault(link_id, []).append(service_keys.get(service_id, str(service_id)))
+
+    for procedure in procedures:
+        row = existing.get((procedure.municipality_id, procedure.url))
+        if row is None:
+            if procedure.ozg_id is None:
+                procedure.ozg_id = ""
+            if procedure.active is None:
+                procedure.active = True
+            plan.new.append(procedure)
+            continue
+        link_id, _municipality_id, url, title, scope, ozg_id, active = row
+        procedure.link_id = link_id
+        if procedure.ozg_id is None:
+            procedure.ozg_id = ozg_id
+        if procedure.active is None:
+            procedure.active = active
+        changes = procedure.changes
+        for name, old, new in (
+            ("url", url, procedure.url),
+            ("title", title, procedure.title),
+            ("scope", scope, procedure.scope),
+            ("ozg_id", ozg_id, procedure.ozg_id),
+            ("active", active, procedure.active),
+        ):
+            if old != new:
+                changes[name] = (old, new)
+        old_keys = sorted(services.get(link_id, ()))
+        new_keys = sorted(procedure.leika_keys)
+        if old_keys != new_keys:
+            changes["services"] = (old_keys, new_keys)
+        (plan.changed if changes else plan.unchanged).append(procedure)
