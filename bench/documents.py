@@ -53,6 +53,7 @@ def main() -> None:
     from municipalities.models import Municipality
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable")
     municipality = Municipality.objects.create(
         ars="096710130000", name="Hösbach", register_name="Hösbach, M", kind=Kind.MARKT
     )

@@ -49,6 +49,7 @@ def main() -> None:
 
     quiet = io.StringIO()
     call_command("migrate", verbosity=0)
+    call_command("createcachetable")
 
     def timed(label: str, function) -> float:
         started = time.perf_counter()

@@ -83,6 +83,7 @@ def main() -> None:
 
     started = time.perf_counter()
     manage("migrate")
+    manage("createcachetable")
     manage("collectstatic", "--no-input")
     manage("import_municipalities")
     manage("import_services")
