@@ -114,6 +114,9 @@ CACHES = {
         }
     )
 }
+# Each process also keeps the most recent bodies that are built once per data version (the
+# list's pages, the open data) in memory: see digitalesamt.lib.cache. 0 turns it off.
+VERSIONED_MEMORY_BYTES = env.int("VERSIONED_MEMORY_BYTES", default=8 * 1024 * 1024)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -22,6 +22,7 @@ from django.utils import translation
 
 from awards import services
 from digitalesamt.accounts.roles import ADMIN_GROUP, REVIEWER_GROUP, setup_roles
+from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from municipalities.models import Membership
 from tests.factories import MunicipalityFactory
@@ -135,3 +136,11 @@ def reviewer_client(reviewer):
 @pytest.fixture
 def administrator_client(administrator):
     return logged_in(administrator)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_memory():
+    """Start every test with an empty memory of versioned bodies, as a new worker would."""
+    memory.clear()
+    yield
+    memory.clear()

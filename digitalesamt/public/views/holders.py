@@ -2,17 +2,18 @@
 
 The list is the site's busiest page. Its results region (everything inside <main>) depends only
 on the awards, the register, the language and the query string, so it is rendered once per data
-version and kept in the shared cache; the version is part of every key, so a new or revoked
-award shows at once. The page around it differs per visitor only by the user menu and pending
-messages: a visitor without a session or messages cookie gets the whole page from the cache
-(one query for the version and one cache read), anyone else the cached results region inside a
-page rendered for them. Neither cache ever holds a CSRF token, a user's name or a message.
+version and kept in the shared cache (digitalesamt.lib.cache); the version is part of every
+key, so a new or revoked award shows at once. The page around it differs per visitor only by
+the user menu and pending messages: a visitor without a session or messages cookie gets the
+whole page from the cache (one query for the version and one cache read, none if the process
+holds the page in memory), anyone else the cached results region inside a page rendered for
+them. Neither cache ever holds a CSRF token, a user's name or a message.
 """
 
+import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.models import Award
+from digitalesamt.lib.cache import versioned_bytes
 from digitalesamt.lib.http import Version, conditional, digest, is_plain_visitor
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality
@@ -117,26 +119,26 @@ def holder_list(request: HttpRequest) -> HttpResponse:
     if not is_plain_visitor(request):
         title, content = _results_region(request, key)
         return render(request, "public/list.html", {"title": title, "content": content})
-    # The whole page, keyed by the full path too: the language form returns to it.
-    page_key = f"public:holders:page:{key}:{digest(request.get_full_path(), 64)}"
-    page = cache.get(page_key)
-    if page is None:
+
+    def build_page() -> bytes:
         title, content = _results_region(request, key)
         context = {"title": title, "content": content}
-        page = render_to_string("public/list.html", context, request=request).encode()
-        cache.set(page_key, page, LIST_CACHE_TIMEOUT)
-    return HttpResponse(page)
+        return render_to_string("public/list.html", context, request=request).encode()
+
+    # The whole page, keyed by the full path too: the language form returns to it.
+    page_key = f"public:holders:page:{key}:{digest(request.get_full_path(), 64)}"
+    return HttpResponse(versioned_bytes(page_key, build_page, timeout=LIST_CACHE_TIMEOUT))
 
 
 def _results_region(request: HttpRequest, key: str) -> tuple[str, str]:
     """Return the title and the HTML inside <main>, from the cache or freshly rendered."""
-    region_key = f"public:holders:region:{key}"
-    cached = cache.get(region_key)
-    if cached is None:
+
+    def build() -> bytes:
         # Rendered from the normalized parameters, so the region is what its key says.
-        cached = _render_results(QueryDict(_normalized_parameters(request)))
-        cache.set(region_key, cached, LIST_CACHE_TIMEOUT)
-    title, content = cached
+        return json.dumps(_render_results(QueryDict(_normalized_parameters(request)))).encode()
+
+    region = versioned_bytes(f"public:holders:region:{key}", build, timeout=LIST_CACHE_TIMEOUT)
+    title, content = json.loads(region)
     return title, mark_safe(content)  # noqa: S308 - rendered by our own template
 
 

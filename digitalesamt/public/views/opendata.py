@@ -16,7 +16,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.models import Award
+from digitalesamt.lib.cache import versioned_bytes
 from digitalesamt.lib.http import Version, conditional, digest
 from municipalities.constants import Kind
 
@@ -82,12 +82,7 @@ def versioned(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 def cached_body(request: HttpRequest, kind: str, build: Callable[[], bytes]) -> bytes:
     """Build a body once per data version; later requests cost the version query only."""
-    key = f"opendata:{kind}:{request.version.token}"
-    body = cache.get(key)
-    if body is None:
-        body = build()
-        cache.set(key, body, timeout=MAX_AGE)
-    return body
+    return versioned_bytes(f"opendata:{kind}:{request.version.token}", build, timeout=MAX_AGE)
 
 
 # Views.

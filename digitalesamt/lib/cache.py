@@ -1,0 +1,90 @@
+"""Bodies that are built once per data version: kept in the shared cache, hot ones also in memory.
+
+    page = versioned_bytes(f"holders:{version.token}:{query}", build, timeout=300)
+
+The key must name everything the bytes depend on (the data version first of all), so an entry
+never changes once written: a new version is a new key. That makes two levels safe:
+
+1. the shared cache (CACHES) holds every body once for all processes and hosts, compressed,
+   so that a body is built once however many workers there are;
+2. each process keeps the most recently used bodies in a small memory of its own (at most
+   VERSIONED_MEMORY_BYTES), because a read from the shared cache (a query, with the database
+   cache) costs as much as the rest of a cached page. An entry there cannot go stale, as its
+   key changes with the data; it only saves the round trip.
+
+Locks, counters and anything else that changes under one key stay in the shared cache alone.
+"""
+
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+
+COMPRESSION_LEVEL = 1  # fast; HTML and JSON shrink to a sixth either way
+
+
+class _Memory:
+    """A least-recently-used map of bodies, bounded by their total size, each with a deadline.
+
+    The deadline is the shared cache's timeout: what a body shows beyond its version (names in
+    the register, say) is as fresh as the shared cache promises, not older.
+    """
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            deadline, body = entry
+            if time.monotonic() >= deadline:
+                del self.entries[key]
+                self.size -= len(body)
+                return None
+            self.entries.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes, limit: int, timeout: int) -> None:
+        if len(body) > limit:
+            return
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = (time.monotonic() + timeout, body)
+            self.size += len(body)
+            while self.size > limit:
+                _old_key, (_deadline, old) = self.entries.popitem(last=False)
+                self.size -= len(old)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+memory = _Memory()
+
+
+def versioned_bytes(key: str, build: Callable[[], bytes], *, timeout: int) -> bytes:
+    """Return the body stored under `key`, building and storing it once if nobody has yet."""
+    limit = settings.VERSIONED_MEMORY_BYTES
+    body = memory.get(key) if limit else None
+    if body is not None:
+        return body
+    stored = cache.get(key)
+    if stored is not None:
+        body = zlib.decompress(stored)
+    else:
+        body = build()
+        cache.set(key, zlib.compress(body, COMPRESSION_LEVEL), timeout)
+    if limit:
+        memory.put(key, body, limit, timeout)
+    return body
