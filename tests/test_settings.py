@@ -79,3 +79,24 @@ def test_health_answers_ok_without_touching_the_database(client, db, django_asse
 
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "backend"),
+    [
+        ("", "django.core.cache.backends.db.DatabaseCache"),
+        ("redis://127.0.0.1:6379/0", "django.core.cache.backends.redis.RedisCache"),
+    ],
+)
+def test_the_shared_cache_is_the_database_unless_redis_is_named(redis_url, backend):
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; c = settings.CACHES['default'];"
+        " print(c['BACKEND'], c['LOCATION'])",
+        env={**PRODUCTION_ENV, "REDIS_URL": redis_url},
+    )
+
+    assert result.returncode == 0, result.stderr
+    location = redis_url or "digitalesamt_cache"
+    assert result.stdout.split() == [backend, location]
