@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, Model, Q, QuerySet, Value, When
+from django.db.models import Case, F, Model, QuerySet, Value, When
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -29,6 +29,7 @@ from digitalesamt.lib.admin import external_link
 from digitalesamt.lib.forms import first_error
 from municipalities.admin import RegierungsbezirkFilter, procedure_links_url
 from municipalities.constants import Kind
+from municipalities.models import Municipality
 
 from .. import services
 from ..constants import APPROVE, AWAITING_REVIEW, SPOT_CHECK, START_REVIEW, Status
@@ -69,7 +70,8 @@ class ApplicationRegierungsbezirkFilter(RegierungsbezirkFilter):
     """The seven Bezirke; an application of a Bezirk lies in its own Regierungsbezirk."""
 
     def filter_by_pk(self, queryset: QuerySet, pk: int) -> QuerySet:
-        return queryset.filter(Q(municipality__regierungsbezirk_id=pk) | Q(municipality_id=pk))
+        inside = Municipality.objects.in_regierungsbezirk(pk)
+        return queryset.filter(municipality__in=inside.values("pk"))
 
 
 @admin.register(Application)
