@@ -268,3 +268,28 @@ LOGGING = {
 # Where the feedback form of the accessibility statement (/barrierefreiheit/) sends its mails.
 # Empty: MINISTRY_NOTIFY_EMAILS is used; with neither set, the page shows only the contact address.
 ACCESSIBILITY_FEEDBACK_EMAILS = env.list("ACCESSIBILITY_FEEDBACK_EMAILS", default=[])
+
+# --- limits of what a clerk or a stranger may send (issue: nothing takes the site down) ---
+# Rows a procedure file may hold; a real Kommune links a few hundred (Erlangen, the most: 339).
+PROCEDURE_FILE_MAX_ROWS = env.int("PROCEDURE_FILE_MAX_ROWS", default=5_000)
+# Problems an import reports in full; the rest are counted ("… und 12.345 weitere").
+IMPORT_MAX_REPORTED_PROBLEMS = env.int("IMPORT_MAX_REPORTED_PROBLEMS", default=100)
+# Online procedures one Kommune may link, active or not.
+PROCEDURE_LINKS_PER_KOMMUNE = env.int("PROCEDURE_LINKS_PER_KOMMUNE", default=2_000)
+# Bytes of an uploaded procedure file and of a coat of arms.
+PROCEDURE_FILE_MAX_BYTES = env.int("PROCEDURE_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+COAT_OF_ARMS_MAX_BYTES = env.int("COAT_OF_ARMS_MAX_BYTES", default=5 * 1024 * 1024)
+# Evidence rows per page on the reviewer's application page.
+REVIEW_EVIDENCE_PAGE_SIZE = env.int("REVIEW_EVIDENCE_PAGE_SIZE", default=100)
+# The link check: at most this long per URL in all (every redirect and the GET after a HEAD
+# included), this many URLs at once, and results saved after every batch of this many.
+LINKCHECK_DEADLINE = env.float("LINKCHECK_DEADLINE", default=30.0)
+LINKCHECK_WORKERS = env.int("LINKCHECK_WORKERS", default=8)
+LINKCHECK_BATCH_SIZE = env.int("LINKCHECK_BATCH_SIZE", default=100)
+# A task still RUNNING this long after it started lost its worker: it is run again.
+TASK_STALE_AFTER = env.int("TASK_STALE_AFTER", default=30 * 60)
+# A mail that could not be sent is tried again after these delays (seconds), then shown to the
+# ministry as undelivered.
+MAIL_RETRY_DELAYS = [
+    int(delay) for delay in env.list("MAIL_RETRY_DELAYS", default=[60, 300, 1800, 7200, 21600])
+]
