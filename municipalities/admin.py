@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Model, Q, QuerySet
 from django.http import HttpRequest
@@ -19,12 +20,14 @@ from digitalesamt.lib.admin import BooleanListFilter, PrimaryKeyFilter, external
 
 from .constants import Kind, LinkCheckResult
 from .models import (
+    DUPLICATE_URL_MESSAGE,
     Municipality,
     ProcedureLink,
     Service,
     Threshold,
 )
 from .signals import register_changed
+from .validation import clean_procedure_url
 
 # Fields that come from the official register (GV100AD and the Destatis extract) and are
 # overwritten by the next import, so editing them by hand would be lost or, worse, kept.
@@ -313,10 +316,44 @@ class CheckResultFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProcedureLinkForm(forms.ModelForm):
+    """The ministry's form for one link: the cap per Kommune holds here as in the portal."""
+
+    class Meta:
+        model = ProcedureLink
+        # The admin's fieldsets choose what is shown.
+        fields = ("municipality", "title", "url", "scope", "ozg_id", "services", "active")
+
+    def clean_url(self) -> str:
+        return clean_procedure_url(self.cleaned_data["url"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        municipality = cleaned.get("municipality")
+        if municipality is None:
+            return cleaned
+        url = cleaned.get("url")
+        # The unique constraint is on the generated key, which model validation of a form
+        # skips as a field the form does not have.
+        if url and (
+            ProcedureLink.objects.same_procedure(municipality, url)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error("url", ValidationError(DUPLICATE_URL_MESSAGE, code="unique"))
+        if self.instance.pk is None or self.instance.municipality_id != municipality.pk:
+            try:
+                ProcedureLink.objects.check_room(municipality)
+            except ValidationError as error:
+                self.add_error("municipality", error)
+        return cleaned
+
+
 @admin.register(ProcedureLink)
 class ProcedureLinkAdmin(admin.ModelAdmin):
+    form = ProcedureLinkForm
     list_display = (
-        "title",
+        "title_display",
         "municipality",
         "scope",
         "active",
@@ -352,9 +389,15 @@ class ProcedureLinkAdmin(admin.ModelAdmin):
     )
     actions = ("activate", "deactivate")
 
+    # Titles and URLs are the Kommunen's text: isolated, so that right-to-left characters in
+    # one cannot turn the columns around it.
+    @admin.display(description=_("Titel"), ordering="title")
+    def title_display(self, obj: ProcedureLink) -> SafeString:
+        return format_html("<bdi>{}</bdi>", obj.title)
+
     @admin.display(description=_("URL"), ordering="url")
-    def url_link(self, obj: ProcedureLink) -> SafeString | str:
-        return external_link(obj.url)
+    def url_link(self, obj: ProcedureLink) -> SafeString:
+        return format_html("<bdi>{}</bdi>", external_link(obj.url))
 
     @admin.action(description=_("Ausgewählte Online-Verfahren aktivieren"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:

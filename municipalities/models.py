@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from digitalesamt.lib import linkcheck
@@ -14,8 +17,12 @@ from .constants import TITLE_PREFIXES, Kind, LinkCheckResult, Scope
 from .validation import (
     URL_MAX_LENGTH,
     ars_validator,
+    clean_procedure_url,
+    control_character,
+    control_character_message,
     leika_validator,
-    normalize_url,
+    url_key,
+    url_key_expression,
     web_url_validator,
 )
 
@@ -52,15 +59,16 @@ class MunicipalityQuerySet(models.QuerySet):
         """Annotate `procedure_count`: the Kommune's distinct active online procedures.
 
         This is the counting rule of the programme, used everywhere a count is shown or
-        checked. A procedure is one URL: a link serving several LeiKa services counts once,
-        and the same URL is stored once per Kommune (normalized, unique). Only active links
+        checked. A procedure is one URL however it is spelt: a link serving several LeiKa
+        services counts once, and a URL is stored once per Kommune by its counting key
+        (`url_key`: canonical, without scheme and trailing slash; unique). Only active links
         count. One query for any number of Kommunen.
         """
         counted = ProcedureLink.objects.filter(municipality=OuterRef("pk")).active()
         count = (
             counted.order_by()
             .values("municipality")
-            .annotate(n=Count("url", distinct=True))
+            .annotate(n=Count("url_key", distinct=True))
             .values("n")
         )
         return self.annotate(procedure_count=Coalesce(Subquery(count), 0))
@@ -221,9 +229,59 @@ class Service(models.Model):
         return f"{self.name} ({self.leika_key})"
 
 
+DUPLICATE_URL_MESSAGE = _(
+    "Ein Online-Verfahren mit dieser URL existiert für die Kommune bereits (auch in anderer "
+    "Schreibweise, etwa mit http statt https)."
+)
+
+
+def number(value: int) -> str:
+    """Format a count with the locale's thousands separator ("2.000")."""
+    return number_format(value, force_grouping=True)
+
+
+def too_many_links(municipality: Municipality, *, stored: int, adding: int) -> str | None:
+    """Say why a Kommune with `stored` links cannot take `adding` more, or return None.
+
+    The cap (settings.PROCEDURE_LINKS_PER_KOMMUNE) counts every link, active or not.
+    """
+    limit = settings.PROCEDURE_LINKS_PER_KOMMUNE
+    if adding <= 0 or stored + adding <= limit:
+        return None
+    return gettext(
+        "%(kommune)s hat %(stored)s Online-Verfahren gespeichert; mit %(adding)s weiteren wären "
+        "es mehr als die Höchstzahl von %(limit)s je Kommune (aktive und deaktivierte zusammen). "
+        "Bitte ändern Sie vorhandene Verfahren, statt neue anzulegen."
+    ) % {
+        "kommune": municipality.title,
+        "stored": number(stored),
+        "adding": number(adding),
+        "limit": number(limit),
+    }
+
+
 class ProcedureLinkQuerySet(models.QuerySet):
     def active(self) -> "ProcedureLinkQuerySet":
         return self.filter(active=True)
+
+    def same_procedure(self, municipality: Municipality, url: str) -> "ProcedureLinkQuerySet":
+        """The Kommune's links that are the procedure of a canonical URL, however spelt."""
+        return self.filter(municipality=municipality, url_key=url_key(url))
+
+    def check_room(
+        self, municipality: Municipality, *, adding: int = 1, lock: bool = False
+    ) -> None:
+        """Raise ValidationError if `adding` links would take the Kommune past the cap.
+
+        With `lock` (inside a transaction) the Kommune's row is locked first, so that two
+        clerks adding at the same moment cannot pass the cap together.
+        """
+        if lock:
+            Municipality.objects.select_for_update().filter(pk=municipality.pk).exists()
+        stored = self.filter(municipality=municipality).count()
+        problem = too_many_links(municipality, stored=stored, adding=adding)
+        if problem:
+            raise ValidationError(problem, code="too_many_links")
 
 
 class ProcedureLink(models.Model):
@@ -237,6 +295,13 @@ class ProcedureLink(models.Model):
     )
     title = models.CharField(_("Titel"), max_length=300)
     url = models.URLField(_("URL"), max_length=URL_MAX_LENGTH, validators=[web_url_validator])
+    # Computed by the database for every writer (forms, imports, bulk_create) alike.
+    url_key = models.GeneratedField(
+        verbose_name=_("Zählschlüssel der URL"),
+        expression=url_key_expression("url"),
+        output_field=models.CharField(max_length=URL_MAX_LENGTH),
+        db_persist=True,
+    )
     scope = models.CharField(_("Zuständigkeit"), max_length=10, choices=Scope.choices)
     services = models.ManyToManyField(
         Service, verbose_name=_("Leistungen"), related_name="procedure_links", blank=True
@@ -260,8 +325,11 @@ class ProcedureLink(models.Model):
         verbose_name_plural = _("Online-Verfahren")
         ordering = ["title"]
         constraints = [
+            # By the key, so that http and https of one address cannot both be stored.
             models.UniqueConstraint(
-                fields=["municipality", "url"], name="procedure_link_unique_url_per_municipality"
+                fields=["municipality", "url_key"],
+                name="procedure_link_unique_url_key_per_municipality",
+                violation_error_message=DUPLICATE_URL_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(scope__in=Scope.values), name="procedure_link_scope_valid"
@@ -278,7 +346,14 @@ class ProcedureLink(models.Model):
 
     def clean(self) -> None:
         if self.url:
-            self.url = normalize_url(self.url)
+            try:
+                self.url = clean_procedure_url(self.url)
+            except ValidationError as error:
+                raise ValidationError({"url": error.messages}) from None
+        if self.title:
+            control = control_character(self.title)
+            if control is not None:
+                raise ValidationError({"title": control_character_message(control)})
 
 
 class Membership(models.Model):

@@ -1,14 +1,22 @@
-"""The rules for the values a Kommune enters: ARS, procedure URLs and LeiKa keys.
+"""The rules for the values a Kommune enters: ARS, procedure URLs, LeiKa keys and free text.
 
 One place for the model, the portal's form and the file importer, so that a URL the form
 refuses is refused by an import with the same words.
+
+A procedure is one URL however it is spelt. `normalize_url` gives the canonical form that is
+stored, and `url_key` the key that is counted, which also ignores the scheme and a trailing
+slash: "HTTP://Amt.Example.:80//antrag/./" and "https://amt.example/antrag" are one procedure.
+The database computes the same key (`ProcedureLink.url_key`); `url_key_expression` builds it.
 """
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+import unicodedata
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
+from django.db.models import CharField, F, Func, Value
+from django.db.models.functions import Replace, StrIndex, Substr
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +26,19 @@ LEIKA_PATTERN = re.compile(r"^\d{14}$")
 URL_MAX_LENGTH = 1000
 # How much of a bad value a message quotes.
 SHOWN_VALUE_LENGTH = 80
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# RFC 3986: unreserved characters may be written as themselves or percent-encoded.
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# What stays as it is in a path or query; anything else (non-ASCII, space, "|") is encoded.
+PATH_SAFE = "/%:@!$&'()*+,;=[]~"
+QUERY_SAFE = PATH_SAFE + "?"
+# Text holds no C0 control but tab and line breaks, no DEL, no C1 control and no lone
+# surrogate (which only a JSON escape such as "\ud800" can make). A vertical tab is what a line
+# break copied out of Word becomes; in a title it is white space like the others.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# A multi-line comment from a text area has tabs and line breaks (CR LF), nothing else.
+COMMENT_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 ars_validator = RegexValidator(
     ARS_PATTERN.pattern, gettext_lazy("Ein bayerischer ARS hat 12 Ziffern und beginnt mit 09.")
@@ -28,28 +49,161 @@ leika_validator = RegexValidator(
 web_url_validator = URLValidator(schemes=["http", "https"])
 
 
+def codepoint(character: str) -> str:
+    """Name a character by its code point, as people can look it up: "U+200B"."""
+    return f"U+{ord(character):04X}"
+
+
+def visible(value: str) -> str:
+    """Return a text with each invisible or control character shown as its code point.
+
+    A zero-width space or a right-to-left override quoted in a message would otherwise be
+    invisible, or turn the rest of the message around.
+    """
+    if value.isprintable():
+        return value
+    return "".join(char if char.isprintable() else f"[{codepoint(char)}]" for char in value)
+
+
 def shown(value: str) -> str:
-    """Return a value as a message quotes it: at most SHOWN_VALUE_LENGTH characters."""
+    """Return a value as a message quotes it: visible, at most SHOWN_VALUE_LENGTH characters."""
+    value = visible(value)
     if len(value) <= SHOWN_VALUE_LENGTH:
         # Most values are short; Truncator costs more than the rest of a row's checks.
         return value
     return Truncator(value).chars(SHOWN_VALUE_LENGTH)
 
 
-def normalize_url(url: str) -> str:
-    """Return the URL in the form used to tell procedures apart.
+def control_character(value: str, *, multiline: bool = False) -> str | None:
+    """Return the first control character (or lone surrogate) of a text, or None.
 
-    Scheme and host are case-insensitive and a fragment never selects another procedure,
-    so "HTTPS://Amt.example/antrag#start" and "https://amt.example/antrag" are one procedure.
+    Tab and line breaks are white space, not control characters; in a one-line value (a
+    title) they become spaces, in a `multiline` comment tab, CR and LF are kept.
     """
-    parts = urlsplit(url.strip())
-    netloc = parts.netloc.lower()
-    path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+    pattern = COMMENT_CONTROL_CHARACTERS if multiline else CONTROL_CHARACTERS
+    match = pattern.search(value)
+    return match.group() if match else None
+
+
+def control_character_message(character: str) -> str:
+    """Say that a text holds a control character and what to do about it."""
+    return _(
+        "Der Text enthält ein Steuerzeichen (%(char)s), das nicht gespeichert werden kann. "
+        "Bitte entfernen Sie es; oft hilft es, den Text neu zu tippen statt ihn einzufügen."
+    ) % {"char": codepoint(character)}
+
+
+def clean_text(value: str, *, multiline: bool = False) -> str:
+    """Return a text a user entered; raise ValidationError if it holds a control character."""
+    character = control_character(value, multiline=multiline)
+    if character is not None:
+        raise ValidationError(control_character_message(character), code="control_character")
+    return value
+
+
+def _unescape_unreserved(text: str) -> str:
+    """Decode percent-escapes of unreserved characters ("%61" is "a"); upper-case the rest."""
+
+    def replace(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in UNRESERVED else match.group().upper()
+
+    return PERCENT_ESCAPE.sub(replace, text)
+
+
+def _clean_path(path: str) -> str:
+    """Resolve "." and ".." segments and collapse "//"; an empty path is "/"."""
+    parts = path.split("/")
+    segments: list[str] = []
+    for segment in parts:
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    trailing = parts[-1] in ("", ".", "..")
+    cleaned = "/" + "/".join(segments)
+    return cleaned + "/" if trailing and segments else cleaned
+
+
+def _ascii_host(host: str) -> str:
+    """Return a host name in lower case and IDNA (punycode) form, without a trailing dot.
+
+    Each label is NFKC-normalised and lower-cased, then punycode-encoded as browsers do since
+    IDNA 2008: "Straße" becomes "xn--strae-oqa", not "strasse" as Python's IDNA 2003 codec would.
+    Raise ValueError for an empty or overlong label.
+    """
+    host = host.rstrip(".")
+    if host.startswith("[") or ":" in host:  # an IPv6 address
+        return f"[{host.strip('[]').lower()}]"
+    labels = []
+    for label in host.split("."):
+        label = unicodedata.normalize("NFKC", label).lower()
+        if not label.isascii():
+            label = "xn--" + label.encode("punycode").decode("ascii")
+        if not label or len(label) > 63:
+            raise ValueError(label)
+        labels.append(label)
+    return ".".join(labels)
+
+
+def normalize_url(url: str) -> str:
+    """Return the canonical form of an http(s) URL, the form in which procedures are stored.
+
+    Scheme and host are lower case, the host in IDNA (punycode) form without a trailing dot, the
+    default port is dropped; the path has its dot segments resolved and "//" collapsed (an empty
+    path is "/"); unreserved percent-escapes are decoded, other escapes upper-cased, non-ASCII
+    characters percent-encoded as UTF-8; the fragment is dropped, since it never selects another
+    procedure. `clean_procedure_url` refuses user names and invisible characters; this function
+    drops them, so that links stored before that rule get the form they would get today.
+    Raise ValueError for what cannot be read as a URL (a bad port or host name).
+    """
+    url = url.strip()
+    if not url.isprintable():
+        url = "".join(char for char in url if char.isprintable())
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = _ascii_host(parts.hostname or "")
+    port = parts.port
+    netloc = host if port is None or port == DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    path = _clean_path(_unescape_unreserved(quote(parts.path, safe=PATH_SAFE)))
+    query = _unescape_unreserved(quote(parts.query, safe=QUERY_SAFE))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def url_key(url: str) -> str:
+    """Return the key by which a canonical URL is counted: no scheme, no trailing slash.
+
+    http and https of one address are one procedure, and so are "/antrag" and "/antrag/"
+    (and "/antrag/?x=1" and "/antrag?x=1"). The database computes the same from the stored
+    URL (`url_key_expression`), so the two must stay alike.
+    """
+    return url.split("://", 1)[-1].replace("/?", "?").rstrip("/")
+
+
+def count_key(url: str) -> str:
+    """Return the counting key of a URL in any spelling, canonical or not (old evidence)."""
+    try:
+        return url_key(normalize_url(url))
+    except (ValueError, ValidationError):
+        return url_key(url)
+
+
+def url_key_expression(field: str = "url") -> Func:
+    """Return the database expression of `url_key` for a field holding canonical URLs."""
+    # The check constraint makes every stored URL start with "http://" or "https://".
+    rest = Substr(F(field), StrIndex(F(field), Value("://")) + 3)
+    # RTRIM(text, characters) is the same function on PostgreSQL and SQLite.
+    return Func(
+        Replace(rest, Value("/?"), Value("?")),
+        Value("/"),
+        function="RTRIM",
+        output_field=CharField(max_length=URL_MAX_LENGTH),
+    )
 
 
 def clean_procedure_url(value: str) -> str:
-    """Return a procedure's URL in its normalized form; raise ValidationError saying why not."""
+    """Return a procedure's URL in its canonical form; raise ValidationError saying why not."""
     url = value.strip()
     if not url:
         raise ValidationError(_("Die URL fehlt."), code="required")
@@ -62,14 +216,35 @@ def clean_procedure_url(value: str) -> str:
             % {"url": shown(url)},
             code="scheme",
         )
+    # Space is printable: the URL validator says that it is no address.
+    if not url.isprintable():
+        hidden = next(char for char in url if not char.isprintable())
+        raise ValidationError(
+            _(
+                "Die URL „%(url)s“ enthält ein unsichtbares Zeichen oder Steuerzeichen "
+                "(%(char)s). Bitte tippen Sie die Adresse neu ein, statt sie zu kopieren."
+            )
+            % {"url": shown(url), "char": codepoint(hidden)},
+            code="invisible",
+        )
     try:
         web_url_validator(url)
+        parts = urlsplit(url)
         normalized = normalize_url(url)
     except (ValidationError, ValueError):
         raise ValidationError(
             _("Die URL „%(url)s“ ist keine gültige Internetadresse.") % {"url": shown(url)},
             code="invalid",
         ) from None
+    if "@" in parts.netloc:
+        raise ValidationError(
+            # Not quoted: the message would show the password.
+            _(
+                "Die URL enthält einen Benutzernamen oder ein Passwort (vor dem „@“). Bitte "
+                "geben Sie die Adresse ohne Anmeldedaten an."
+            ),
+            code="userinfo",
+        )
     if len(normalized) > URL_MAX_LENGTH:
         raise ValidationError(
             _("Die URL ist zu lang (%(length)d Zeichen, höchstens %(max)d).")

@@ -1,6 +1,6 @@
 """Uploads with a size limit that holds before the file is read to its end.
 
-    @limit_upload(MAX_UPLOAD_BYTES)
+    @limit_upload(lambda: settings.MY_UPLOAD_MAX_BYTES)
     def upload(request):
         files = request.FILES  # reading the body is when the limit can be passed
         form = MyUploadForm(request.POST, files, too_large=upload_too_large(request))
@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest, HttpResponse
+from django.utils.formats import number_format
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 View = Callable[..., HttpResponse]
@@ -41,11 +42,19 @@ class UploadLimitHandler(FileUploadHandler):
         return None  # the next handler builds the file
 
 
-def limit_upload(limit: int) -> Callable[[View], View]:
+def megabytes(size: int) -> str:
+    """Name a size in bytes as a message states a limit: "5 MB", "2,5 MB" (MB = 1024²)."""
+    value = size / (1024 * 1024)
+    decimals = 0 if value == int(value) else 1
+    return f"{number_format(value, decimal_pos=decimals, force_grouping=True)} MB"
+
+
+def limit_upload(limit: int | Callable[[], int]) -> Callable[[View], View]:
     """Put the limit handler in place before anything reads the body of a POST.
 
-    CSRF middleware would read the body first, so the view is exempt from it and checks the
-    token itself once the handler is in place.
+    `limit` is a number of bytes or a function that returns it on each request (so that a
+    limit read from the settings follows them). CSRF middleware would read the body first, so
+    the view is exempt from it and checks the token itself once the handler is in place.
     """
 
     def decorator(view: View) -> View:
@@ -56,7 +65,7 @@ def limit_upload(limit: int) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             request.upload_limit = None
             if request.method == "POST":
-                handler = UploadLimitHandler(request, limit)
+                handler = UploadLimitHandler(request, limit() if callable(limit) else limit)
                 try:
                     request.upload_handlers.insert(0, handler)
                     request.upload_limit = handler
@@ -76,7 +85,10 @@ def upload_too_large(request: HttpRequest) -> bool:
 
 
 class LimitedUploadForm(forms.Form):
-    """A form with one file field (`upload_field`) of at most `max_bytes`."""
+    """A form with one file field (`upload_field`) of at most `max_bytes`.
+
+    A subclass usually makes `max_bytes` a property that reads a setting.
+    """
 
     upload_field = "file"
     max_bytes = 5 * 1024 * 1024

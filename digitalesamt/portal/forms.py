@@ -6,29 +6,44 @@ The site's form renderer (digitalesamt.lib.forms) gives every widget its KERN cl
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from digitalesamt.lib.forms import PageForm
-from digitalesamt.lib.uploads import LimitedUploadForm
+from digitalesamt.lib.uploads import LimitedUploadForm, megabytes
 from municipalities.constants import Scope
-from municipalities.models import Municipality, ProcedureLink, Service
-from municipalities.validation import clean_procedure_url, leika_key_problem
+from municipalities.models import Municipality, ProcedureLink, Service, number
+from municipalities.validation import (
+    clean_procedure_url,
+    clean_text,
+    control_character,
+    control_character_message,
+    leika_key_problem,
+)
 
-# A Kommune links a few hundred procedures; 5 MB is room for tens of thousands of rows.
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 KEY_SEPARATORS = re.compile(r"[\s,;|]+")
+# Room for more than a thousand keys; the catalogue query takes one parameter per key.
+LEIKA_KEYS_MAX_LENGTH = 20_000
 
 
 def split_leika_keys(value: str) -> list[str]:
     """Split typed LeiKa keys at commas, semicolons, spaces or "|"; keep the order, drop repeats."""
-    keys: list[str] = []
-    for key in KEY_SEPARATORS.split(value):
-        if key and key not in keys:
-            keys.append(key)
-    return keys
+    return list(dict.fromkeys(key for key in KEY_SEPARATORS.split(value) if key))
+
+
+class CommentField(forms.CharField):
+    """A multi-line comment: tabs and line breaks allowed, other control characters refused."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 5000)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        super().__init__(**kwargs)
+
+    def clean(self, value: str) -> str:
+        return clean_text(super().clean(value), multiline=True)
 
 
 class ProcedureLinkForm(forms.ModelForm):
@@ -40,6 +55,7 @@ class ProcedureLinkForm(forms.ModelForm):
             "Ein oder mehrere 14-stellige LeiKa-Schlüssel, getrennt durch Komma, Leerzeichen "
             "oder „|“, z. B. 99050012104000."
         ),
+        max_length=LEIKA_KEYS_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     # A plain text field: the form field for URLs would add https:// to anything and answer a
@@ -76,12 +92,17 @@ class ProcedureLinkForm(forms.ModelForm):
             self.initial["leika_keys"] = ", ".join(keys)
 
     def clean_title(self) -> str:
-        return " ".join(self.cleaned_data["title"].split())
+        title = self.cleaned_data["title"]
+        # Before collapsing white space: str.split() takes some control characters for spaces.
+        character = control_character(title)
+        if character is not None:
+            raise ValidationError(control_character_message(character), code="control_character")
+        return " ".join(title.split())
 
     def clean_url(self) -> str:
         url = clean_procedure_url(self.cleaned_data["url"])
         other = (
-            ProcedureLink.objects.filter(municipality=self.municipality, url=url)
+            ProcedureLink.objects.same_procedure(self.municipality, url)
             .exclude(pk=self.instance.pk)
             .first()
         )
@@ -105,6 +126,17 @@ class ProcedureLinkForm(forms.ModelForm):
         self.services = [services[key] for key in keys]
         return ", ".join(keys)
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            # The cap per Kommune (settings.PROCEDURE_LINKS_PER_KOMMUNE); the view checks it
+            # again with the Kommune locked, as it saves.
+            try:
+                ProcedureLink.objects.check_room(self.municipality)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
     def save(self, commit: bool = True) -> ProcedureLink:
         link = super().save(commit=commit)
         if commit:
@@ -117,7 +149,6 @@ class ProcedureFileForm(LimitedUploadForm):
 
     file = forms.FileField(
         label=gettext_lazy("Datei (CSV oder JSON)"),
-        help_text=gettext_lazy("Höchstens 5 MB, im Importformat der Online-Verfahren."),
         widget=forms.ClearableFileInput(
             attrs={
                 "accept": ".csv,.json,text/csv,application/json",
@@ -130,13 +161,22 @@ class ProcedureFileForm(LimitedUploadForm):
     )
 
     upload_field = "file"
-    max_bytes = MAX_UPLOAD_BYTES
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "Höchstens %(size)s und %(rows)s Zeilen, im Importformat der Online-Verfahren."
+        ) % {"size": megabytes(self.max_bytes), "rows": number(settings.PROCEDURE_FILE_MAX_ROWS)}
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.PROCEDURE_FILE_MAX_BYTES
 
     def too_large_message(self) -> str:
         return _(
-            "Die Datei ist größer als 5 MB. Bitte teilen Sie sie auf oder laden Sie nur die "
+            "Die Datei ist größer als %(size)s. Bitte teilen Sie sie auf oder laden Sie nur die "
             "Verfahren Ihrer Kommune hoch."
-        )
+        ) % {"size": megabytes(self.max_bytes)}
 
     def clean_file(self) -> UploadedFile:
         return self.check_size(self.cleaned_data["file"])
@@ -174,7 +214,6 @@ class ProcedureFilterForm(forms.Form):
 
 
 # A coat of arms for the plaque: a real PNG or JPEG, re-encoded before anything uses it.
-MAX_COAT_OF_ARMS_BYTES = 5 * 1024 * 1024
 MAX_COAT_OF_ARMS_SIDE = 4000  # pixels; a plaque prints it at 3 cm
 MIN_COAT_OF_ARMS_SIDE = 64
 STORED_COAT_OF_ARMS_SIDE = 1000  # 1,000 pixels on 3 cm is well above print resolution
@@ -185,10 +224,6 @@ class CoatOfArmsForm(LimitedUploadForm):
 
     image = forms.FileField(
         label=gettext_lazy("Wappen (PNG oder JPEG)"),
-        help_text=gettext_lazy(
-            "Höchstens 5 MB und 4.000 × 4.000 Pixel, mindestens 64 × 64 Pixel. "
-            "Am besten ein PNG mit durchsichtigem Hintergrund."
-        ),
         widget=forms.ClearableFileInput(
             attrs={
                 "accept": ".png,.jpg,.jpeg,image/png,image/jpeg",
@@ -201,16 +236,24 @@ class CoatOfArmsForm(LimitedUploadForm):
     )
 
     upload_field = "image"
-    max_bytes = MAX_COAT_OF_ARMS_BYTES
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.png = b""
+        self.fields["image"].help_text = _(
+            "Höchstens %(size)s und 4.000 × 4.000 Pixel, mindestens 64 × 64 Pixel. "
+            "Am besten ein PNG mit durchsichtigem Hintergrund."
+        ) % {"size": megabytes(self.max_bytes)}
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.COAT_OF_ARMS_MAX_BYTES
 
     def too_large_message(self) -> str:
         return _(
-            "Das Bild ist größer als 5 MB. Bitte verkleinern Sie es und laden Sie es erneut hoch."
-        )
+            "Das Bild ist größer als %(size)s. Bitte verkleinern Sie es und laden Sie es "
+            "erneut hoch."
+        ) % {"size": megabytes(self.max_bytes)}
 
     def clean_image(self) -> UploadedFile:
         upload = self.check_size(self.cleaned_data["image"])
@@ -295,11 +338,9 @@ class SubmitForm(PageForm):
 
     id_prefix = "submit"
 
-    comment = forms.CharField(
+    comment = CommentField(
         label=gettext_lazy("Anmerkung für das Staatsministerium"),
         required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -308,13 +349,12 @@ class AnswerForm(PageForm):
 
     id_prefix = "answer"
 
-    comment = forms.CharField(
+    comment = CommentField(
         label=gettext_lazy("Ihre Antwort an das Staatsministerium"),
         help_text=gettext_lazy(
             "Beschreiben Sie, was Sie geändert haben. Mit dem Absenden wird der Antrag mit der "
             "aktuellen Liste Ihrer Online-Verfahren erneut eingereicht."
         ),
-        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": gettext_lazy("Bitte schreiben Sie eine Antwort.")},
     )
@@ -339,9 +379,8 @@ class WithdrawForm(PageForm):
             )
         },
     )
-    comment = forms.CharField(
+    comment = CommentField(
         label=gettext_lazy("Grund"),
         required=False,
-        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

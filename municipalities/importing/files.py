@@ -4,23 +4,33 @@ A file is read as bytes and decoded once (`decode_text`), the same way for the r
 LeiKa catalogue and a procedure file uploaded in the portal, so that a file one of them refuses
 is refused by the others with the same words. Each problem is a `Problem`; a file that cannot be
 imported raises them together in an `ImportFileError`.
+
+Whatever a file holds, reading it costs memory in proportion to what is kept, not to the file:
+problems are kept up to settings.IMPORT_MAX_REPORTED_PROBLEMS and the rest only counted
+(`ProblemList`), and a JSON list is decoded one entry at a time (`json_list_items`). What the
+parsers cannot take (JSON nested thousands deep, a number of thousands of digits, a CSV value
+past the field size limit) is refused with a German message, never an exception.
 """
 
 import csv
+import json
 import re
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from municipalities.models import number
+from municipalities.validation import CONTROL_CHARACTERS
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MAX_REPORTED_PROBLEMS = 20
-# Text holds no control characters but tab, line feed, vertical tab, form feed and carriage
-# return; a vertical tab is what a line break copied out of Word or PowerPoint becomes.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+JSON_WHITESPACE = re.compile(r"[ \t\n\r]*")
 # What people hand in instead of a text file, told by its first bytes.
 BINARY_SIGNATURES = {
     b"PK\x03\x04": "ZIP/Excel (.xlsx)",
@@ -50,11 +60,89 @@ class Problem:
         return _("Zeile %(line)d: %(message)s") % {"line": self.line, "message": self.message}
 
 
+class ProblemList(list):
+    """Problems in the order found: the first `limit` are kept, the rest only counted.
+
+    `limit` is settings.IMPORT_MAX_REPORTED_PROBLEMS unless given. A file of millions of bad
+    rows thus costs the memory of a hundred problems; `omitted` and `lines` still count them all.
+    """
+
+    def __init__(self, problems: Iterable[Problem] = (), *, limit: int | None = None) -> None:
+        super().__init__()
+        self.limit = settings.IMPORT_MAX_REPORTED_PROBLEMS if limit is None else limit
+        self.omitted = 0
+        # Distinct lines with a problem; a row's problems come together.
+        self.lines = 0
+        self._last_line: int | None = None
+        self.extend(problems)
+
+    def append(self, problem: Problem) -> None:
+        if problem.line is not None and problem.line != self._last_line:
+            self.lines += 1
+            self._last_line = problem.line
+        if len(self) < self.limit:
+            super().append(problem)
+        else:
+            self.omitted += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        lines = self.lines
+        for problem in problems:
+            self.append(problem)
+        if isinstance(problems, ProblemList):
+            # What the other list counted without keeping it.
+            self.omitted += problems.omitted
+            self.lines = lines + problems.lines
+
+    def add(self, line: int, label: str, messages: Sequence[str]) -> None:
+        """Add the problems of one row; once the list is full, only count them."""
+        if len(self) + len(messages) <= self.limit:
+            self.extend(Problem(line, message, label) for message in messages)
+            return
+        if line != self._last_line:
+            self.lines += 1
+            self._last_line = line
+        kept = max(self.limit - len(self), 0)
+        super().extend(Problem(line, message, label) for message in messages[:kept])
+        self.omitted += len(messages) - kept
+
+    def __iadd__(self, problems: Iterable[Problem]) -> "ProblemList":
+        self.extend(problems)
+        return self
+
+    @property
+    def total(self) -> int:
+        """All problems found, kept or not."""
+        return len(self) + self.omitted
+
+
+def more_problems(count: int) -> str:
+    """Return the line that counts the problems not listed: "… und 2.620.817 weitere Fehler."."""
+    return _("… und %(count)s weitere Fehler.") % {"count": number(count)}
+
+
+def too_many_rows(limit: int) -> Problem:
+    """Return the problem of a file with more than `limit` rows."""
+    return Problem(
+        None,
+        _(
+            "Die Datei hat mehr als %(limit)s Zeilen; höchstens %(limit)s sind erlaubt. Bitte "
+            "teilen Sie sie in mehrere Dateien auf."
+        )
+        % {"limit": number(limit)},
+    )
+
+
 class ImportFileError(Exception):
     """A data file that cannot be imported as a whole; nothing was changed."""
 
     def __init__(self, problems: Sequence[Problem], *, path: Path | str | None = None) -> None:
-        self.problems = list(problems)
+        # A ProblemList stays one, with what it counted without keeping it.
+        self.problems = problems if isinstance(problems, ProblemList) else list(problems)
+        self.omitted = getattr(problems, "omitted", 0)
+        self.bad_lines = getattr(
+            problems, "lines", len({p.line for p in self.problems if p.line is not None})
+        )
         self.path = str(path) if path is not None else None
         super().__init__(self.summary())
 
@@ -65,7 +153,7 @@ class ImportFileError(Exception):
 
     def summary(self, limit: int = MAX_REPORTED_PROBLEMS) -> str:
         """Describe the first `limit` problems and how many more there are, in German."""
-        bad_lines = len({problem.line for problem in self.problems if problem.line is not None})
+        bad_lines = self.bad_lines
         if bad_lines and self.path:
             head = ngettext(
                 "Die Datei %(path)s wurde nicht eingelesen, nichts wurde geändert. "
@@ -89,10 +177,9 @@ class ImportFileError(Exception):
         else:
             head = _("Die Datei wurde nicht eingelesen, nichts wurde geändert.")
         lines = [head, *(f"  {problem}" for problem in self.problems[:limit])]
-        if len(self.problems) > limit:
-            lines.append(
-                _("  … und %(count)d weitere Fehler.") % {"count": len(self.problems) - limit}
-            )
+        more = max(len(self.problems) - limit, 0) + self.omitted
+        if more:
+            lines.append(f"  {more_problems(more)}")
         return "\n".join(lines)
 
 
@@ -201,7 +288,10 @@ def csv_columns(
 
     Refuse the file when a wanted column is missing.
     """
-    header = [column.strip() for column in next(reader, [])]
+    try:
+        header = [column.strip() for column in next(reader, [])]
+    except csv.Error:
+        raise ImportFileError([unreadable_header()], path=path) from None
     missing = [column for column in wanted if column not in header]
     if missing:
         raise ImportFileError.about_file(
@@ -218,3 +308,134 @@ def wrong_width(line: int, found: int, expected: int) -> Problem:
         _("Die Zeile hat %(count)d statt %(expected)d Spalten.")
         % {"count": found, "expected": expected},
     )
+
+
+def unreadable_header() -> Problem:
+    """Return the problem of a CSV header the csv module cannot split."""
+    return Problem(
+        None,
+        _(
+            "Die Kopfzeile kann nicht gelesen werden: ein Anführungszeichen ist nicht "
+            "geschlossen oder ein Wert ist länger als %(max)s Zeichen."
+        )
+        % {"max": number(csv.field_size_limit())},
+    )
+
+
+def csv_header(line: str, delimiter: str) -> list[str]:
+    """Split a CSV header line into its names; raise ImportFileError if it cannot be read."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        raise ImportFileError([unreadable_header()]) from None
+
+
+def json_list_items(
+    text: str, *, key: str, not_a_list: str, limit: int | None = None
+) -> Iterator[tuple[int, Any]]:
+    """Yield (position from 1, value) for the entries of a JSON list, one entry at a time.
+
+    The list is the document, or the value under `key` of an object (other members are read
+    and ignored). Decoding one entry at a time keeps no more than an entry in memory, and stops
+    once `limit` entries have been yielded. Raise ImportFileError, saying where, for a document
+    that is not JSON, that is nested deeper than the decoder allows, that has a number of more
+    digits than Python converts, or that holds no such list (`not_a_list` says what is wanted).
+    """
+    decoder = json.JSONDecoder()
+    position = 0
+    try:
+        index = _skip(text, 0)
+        wrapped = text.startswith("{", index)
+        if wrapped:
+            index = _find_list(decoder, text, index, key)
+        elif text.startswith("[", index):
+            index += 1
+        else:
+            decoder.raw_decode(text, index)  # a broken document is reported as broken
+            index = None
+        if index is None:
+            raise ImportFileError.about_file(not_a_list)
+        index = _skip(text, index)
+        while not text.startswith("]", index):
+            if position:
+                index = _skip(text, _expect(text, index, ","))
+            position += 1
+            if limit is not None and position > limit:
+                return
+            value, index = decoder.raw_decode(text, index)
+            yield position, value
+            index = _skip(text, index)
+        index += 1
+        if wrapped:
+            index = _rest_of_object(decoder, text, index)
+        index = _skip(text, index)
+        if index < len(text):
+            raise json.JSONDecodeError("Extra data", text, index)
+    except json.JSONDecodeError as error:
+        raise ImportFileError.about_file(
+            _("Die JSON-Datei ist fehlerhaft (Zeile %(line)d, Spalte %(column)d).")
+            % {"line": error.lineno, "column": error.colno}
+        ) from None
+    except RecursionError:
+        raise ImportFileError.about_file(
+            _(
+                "Die JSON-Datei ist zu tief verschachtelt (Eintrag %(position)d). Erwartet wird "
+                "eine Liste von Objekten mit einfachen Werten."
+            )
+            % {"position": max(position, 1)}
+        ) from None
+    except ValueError:
+        # int() refuses more digits than sys.get_int_max_str_digits().
+        raise ImportFileError.about_file(
+            _(
+                "Die JSON-Datei enthält in Eintrag %(position)d eine Zahl mit mehr als %(max)s "
+                "Ziffern. Bitte Schlüssel und Kennungen als Text in Anführungszeichen angeben."
+            )
+            % {"position": max(position, 1), "max": number(sys.get_int_max_str_digits())}
+        ) from None
+
+
+def _skip(text: str, index: int) -> int:
+    return JSON_WHITESPACE.match(text, index).end()
+
+
+def _expect(text: str, index: int, token: str) -> int:
+    """Return the index after `token` at `index`; raise JSONDecodeError if it is not there."""
+    if not text.startswith(token, index):
+        raise json.JSONDecodeError(f"Expecting {token!r}", text, index)
+    return index + len(token)
+
+
+def _member_name(text: str, index: int) -> tuple[str, int]:
+    """Read `"name":` at `index`; return the name and where its value begins."""
+    if not text.startswith('"', index):
+        raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, index)
+    name, index = json.decoder.scanstring(text, index + 1)
+    return name, _skip(text, _expect(text, _skip(text, index), ":"))
+
+
+def _find_list(decoder: json.JSONDecoder, text: str, index: int, key: str) -> int | None:
+    """Return the index after the "[" of the list under `key` of the object at `index`."""
+    index = _skip(text, index + 1)
+    first = True
+    while not text.startswith("}", index):
+        if not first:
+            index = _skip(text, _expect(text, index, ","))
+        first = False
+        name, index = _member_name(text, index)
+        if name == key and text.startswith("[", index):
+            return index + 1
+        _value, index = decoder.raw_decode(text, index)
+        index = _skip(text, index)
+    return None
+
+
+def _rest_of_object(decoder: json.JSONDecoder, text: str, index: int) -> int:
+    """Read the members after the list up to the object's "}"; return the index after it."""
+    index = _skip(text, index)
+    while not text.startswith("}", index):
+        index = _skip(text, _expect(text, index, ","))
+        _name, index = _member_name(text, index)
+        _value, index = decoder.raw_decode(text, index)
+        index = _skip(text, index)
+    return index + 1

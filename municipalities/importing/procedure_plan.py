@@ -2,6 +2,8 @@
 
 Planning costs a constant number of queries: the register's ARS, the LeiKa catalogue, then the
 existing links of the affected Kommunen and their services (two queries per 900 Kommunen).
+Its memory grows with the rows of the file up to the row limit, never with its problems: they
+are kept up to settings.IMPORT_MAX_REPORTED_PROBLEMS and the rest counted.
 """
 
 import re
@@ -10,20 +12,21 @@ from dataclasses import dataclass, field
 from itertools import batched
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from municipalities.constants import Scope
-from municipalities.models import Municipality, ProcedureLink, Service
+from municipalities.models import Municipality, ProcedureLink, Service, too_many_links
 from municipalities.validation import (
     ARS_PATTERN,
     clean_procedure_url,
     leika_key_problem,
-    normalize_url,
     shown,
+    url_key,
 )
 
-from .files import ImportFileError, Problem
+from .files import ImportFileError, Problem, ProblemList, too_many_rows
 from .procedure_rows import KEY_SEPARATOR, Records, read_file
 
 PROGRESS_EVERY = 10_000
@@ -52,6 +55,8 @@ class PlannedProcedure:
     ars: str
     municipality_id: int
     url: str
+    # The counting key of the URL (`url_key`): rows with the same one are one procedure.
+    key: str
     title: str
     scope: str
     leika_keys: list[str]
@@ -73,8 +78,8 @@ class ImportPlan:
     new: list[PlannedProcedure] = field(default_factory=list)
     changed: list[PlannedProcedure] = field(default_factory=list)
     unchanged: list[PlannedProcedure] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    errors: ProblemList = field(default_factory=ProblemList)
+    warnings: ProblemList = field(default_factory=ProblemList)
     rows: int = 0
     service_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -88,8 +93,8 @@ class ImportPlan:
 
     @property
     def error_lines(self) -> int:
-        """Number of distinct rows with at least one error."""
-        return len({issue.line for issue in self.errors if issue.line is not None})
+        """Number of distinct rows with at least one error, listed or only counted."""
+        return self.errors.lines
 
 
 Progress = Callable[[int, int], None]
@@ -106,34 +111,51 @@ def plan_import(
     filename: str = "",
     only_municipality: Municipality | None = None,
     progress: Progress | None = None,
+    limit_rows: bool = True,
 ) -> ImportPlan:
     """Read and check a procedure file and compare it with the database; save nothing.
 
     With `only_municipality` every row must belong to that Kommune. `progress(done, total)` is
-    called every PROGRESS_EVERY rows while checking.
+    called every PROGRESS_EVERY rows while checking. With `limit_rows`, a file of more than
+    settings.PROCEDURE_FILE_MAX_ROWS rows is refused as a whole, and read no further than the
+    row after the limit; the ministry's command imports files of all Kommunen without it.
     """
+    max_rows = settings.PROCEDURE_FILE_MAX_ROWS if limit_rows else None
     plan = ImportPlan()
     try:
-        records = read_file(data, filename)
+        records = read_file(data, filename, max_rows=max_rows)
+        plan.errors.extend(records.errors)
+        plan.warnings.extend(records.warnings)
+        if not records.rows_follow:
+            return plan
+        _check_rows(plan, records, only_municipality, progress, max_rows)
     except ImportFileError as exc:
+        # The file as a whole: what its rows said so far does not matter.
+        plan = ImportPlan()
         plan.errors.extend(exc.problems)
-        return plan
-    plan.errors.extend(records.errors)
-    plan.warnings.extend(records.warnings)
-    if not records.rows_follow:
-        return plan
+    return plan
 
+
+def _check_rows(
+    plan: ImportPlan,
+    records: Records,
+    only_municipality: Municipality | None,
+    progress: Progress | None,
+    max_rows: int | None,
+) -> None:
     checker = _RowChecker(records, only_municipality)
     plan.service_ids = checker.service_ids
     merged: dict[tuple[int, str], PlannedProcedure] = {}
     for position, (line, record, problem) in enumerate(records.rows, start=1):
+        if max_rows is not None and position > max_rows:
+            raise ImportFileError([too_many_rows(max_rows)])
         if progress is not None and position % PROGRESS_EVERY == 0:
             progress(position, records.total)
         plan.rows = position
         procedure = checker.check(line, record, problem, plan.errors)
         if procedure is None:
             continue
-        key = (procedure.municipality_id, procedure.url)
+        key = (procedure.municipality_id, procedure.key)
         first = merged.get(key)
         if first is None:
             merged[key] = procedure
@@ -146,7 +168,6 @@ def plan_import(
 
     checker.urls.clear()  # the largest cache; comparing needs the memory
     _compare_with_database(plan, list(merged.values()), checker.service_keys)
-    return plan
 
 
 class _RowChecker:
@@ -164,29 +185,32 @@ class _RowChecker:
         self.service_ids: dict[str, int] = dict(Service.objects.values_list("leika_key", "id"))
         self.service_keys = {pk: key for key, pk in self.service_ids.items()}
         # Central procedures repeat the same URL for every Kommune: check each spelling once.
-        self.urls: dict[str, tuple[str, str | None]] = {}
+        self.urls: dict[str, tuple[str, str, str | None]] = {}
         self.ars_reasons: dict[str, str | None] = {}
+        # Translated once: a file of a million bad rows says these a million times.
+        self.no_title = _("Der Titel fehlt.")
+        self.no_scope = _("Die Zuständigkeit fehlt (kommunal oder zentral).")
+        self.no_keys = _("Der LeiKa-Schlüssel fehlt (mindestens einer).")
 
     def check(
-        self, line: int, record: dict[str, str], problem: str | None, errors: list[Problem]
+        self, line: int, record: dict[str, str], problem: str | None, errors: ProblemList
     ) -> PlannedProcedure | None:
         """Return the row as a procedure, or None after adding its problems to `errors`."""
-        label = self.label % {"line": line}
         if problem:
             # The row's shape is wrong, so its cells cannot be told apart: say only that.
-            errors.append(Problem(line, problem, label))
+            errors.add(line, self.label % {"line": line}, [problem])
             return None
         reasons: list[str] = []
         ars = self._ars(record.get("ars", ""), reasons)
         title = " ".join(record.get("titel", "").split())
         if not title:
-            reasons.append(_("Der Titel fehlt."))
+            reasons.append(self.no_title)
         elif len(title) > TITLE_MAX_LENGTH:
             reasons.append(
                 _("Der Titel ist zu lang (%(length)d Zeichen, höchstens %(max)d).")
                 % {"length": len(title), "max": TITLE_MAX_LENGTH}
             )
-        url = self._url(record.get("url", ""), reasons)
+        url, key = self._url(record.get("url", ""), reasons)
         scope = self._scope(record.get("zustaendigkeit", ""), reasons)
         keys = self._leika_keys(record.get("leika_schluessel", ""), reasons)
         ozg_id = None
@@ -201,14 +225,15 @@ class _RowChecker:
         if self.has_active:
             active = self._active(record.get("aktiv", ""), reasons)
         if reasons:
-            errors.extend(Problem(line, reason, label) for reason in reasons)
+            errors.add(line, self.label % {"line": line}, reasons)
             return None
         return PlannedProcedure(
             lines=[line],
-            label=label,
+            label=self.label % {"line": line},
             ars=ars,
             municipality_id=self.municipality_ids[ars],
             url=url,
+            key=key,
             title=title,
             scope=scope,
             leika_keys=keys,
@@ -248,23 +273,25 @@ class _RowChecker:
             }
         return None
 
-    def _url(self, value: str, reasons: list[str]) -> str:
+    def _url(self, value: str, reasons: list[str]) -> tuple[str, str]:
+        """Return the canonical URL and its counting key (`url_key`)."""
         cached = self.urls.get(value)
         if cached is None:
             try:
-                cached = (clean_procedure_url(value), None)
+                url = clean_procedure_url(value)
+                cached = (url, url_key(url), None)
             except ValidationError as error:
-                cached = (value.strip(), error.messages[0])
+                cached = (value.strip(), "", error.messages[0])
             self.urls[value] = cached
-        url, reason = cached
+        url, key, reason = cached
         if reason:
             reasons.append(reason)
-        return url
+        return url, key
 
     def _scope(self, value: str, reasons: list[str]) -> str:
         scope = value.strip().lower()
         if not scope:
-            reasons.append(_("Die Zuständigkeit fehlt (kommunal oder zentral)."))
+            reasons.append(self.no_scope)
         elif scope not in SCOPES:
             reasons.append(
                 _("Unbekannte Zuständigkeit „%(value)s“; erlaubt sind kommunal und zentral.")
@@ -273,17 +300,14 @@ class _RowChecker:
         return scope
 
     def _leika_keys(self, value: str, reasons: list[str]) -> list[str]:
-        keys: list[str] = []
-        for part in value.split(KEY_SEPARATOR):
-            key = part.strip()
-            if not key or key in keys:
-                continue
-            keys.append(key)
-            if key not in self.service_ids:
-                reasons.append(leika_key_problem(key, known=False))
+        # A dict keeps the order and finds a repeat at once, however many keys a cell holds.
+        keys = dict.fromkeys(key for part in value.split(KEY_SEPARATOR) if (key := part.strip()))
+        reasons.extend(
+            leika_key_problem(key, known=False) for key in keys if key not in self.service_ids
+        )
         if not keys:
-            reasons.append(_("Der LeiKa-Schlüssel fehlt (mindestens einer)."))
-        return keys
+            reasons.append(self.no_keys)
+        return list(keys)
 
     def _active(self, value: str, reasons: list[str]) -> bool:
         word = value.strip().lower()
@@ -331,23 +355,28 @@ def _merge(first: PlannedProcedure, other: PlannedProcedure, warnings: list[Prob
 def _compare_with_database(
     plan: ImportPlan, procedures: list[PlannedProcedure], service_keys: dict[int, str]
 ) -> None:
-    """Sort procedures into new, changed and unchanged against the stored links."""
+    """Sort procedures into new, changed and unchanged against the stored links.
+
+    A Kommune the new procedures would take past the cap (settings.PROCEDURE_LINKS_PER_KOMMUNE)
+    makes the file an error as a whole.
+    """
     municipality_ids = sorted({procedure.municipality_id for procedure in procedures})
     existing: dict[tuple[int, str], tuple] = {}
+    stored: dict[int, int] = {}
     services: dict[int, list[str]] = {}
-    urls: dict[str, str] = {}
     through = ProcedureLink.services.through
     for chunk in batched(municipality_ids, ID_CHUNK):
         links = (
             ProcedureLink.objects.filter(municipality_id__in=chunk)
             .order_by()
-            .values_list("id", "municipality_id", "url", "title", "scope", "ozg_id", "active")
+            .values_list(
+                "id", "municipality_id", "url", "title", "scope", "ozg_id", "active", "url_key"
+            )
         )
         for row in links:
-            url = urls.get(row[2])
-            if url is None:
-                url = urls[row[2]] = normalize_url(row[2])
-            existing.setdefault((row[1], url), row)
+            stored[row[1]] = stored.get(row[1], 0) + 1
+            # The database's counting key is the one the unique constraint holds.
+            existing.setdefault((row[1], row[7]), row[:7])
         pairs = (
             through.objects.filter(procedurelink__municipality_id__in=chunk)
             .order_by()
@@ -358,7 +387,7 @@ def _compare_with_database(
             services.setdefault(link_id, []).append(service_keys.get(service_id, str(service_id)))
 
     for procedure in procedures:
-        row = existing.get((procedure.municipality_id, procedure.url))
+        row = existing.get((procedure.municipality_id, procedure.key))
         if row is None:
             if procedure.ozg_id is None:
                 procedure.ozg_id = ""
@@ -387,3 +416,23 @@ def _compare_with_database(
         if old_keys != new_keys:
             changes["services"] = (old_keys, new_keys)
         (plan.changed if changes else plan.unchanged).append(procedure)
+
+    _check_room(plan, stored)
+
+
+def _check_room(plan: ImportPlan, stored: dict[int, int]) -> None:
+    """Refuse the file if its new procedures would take a Kommune past the cap."""
+    adding: dict[int, int] = {}
+    for procedure in plan.new:
+        adding[procedure.municipality_id] = adding.get(procedure.municipality_id, 0) + 1
+    limit = settings.PROCEDURE_LINKS_PER_KOMMUNE
+    over = [pk for pk, count in adding.items() if stored.get(pk, 0) + count > limit]
+    if not over:
+        return
+    for municipality in Municipality.objects.filter(pk__in=over[:ID_CHUNK]).order_by("ars"):
+        message = too_many_links(
+            municipality, stored=stored.get(municipality.pk, 0), adding=adding[municipality.pk]
+        )
+        plan.errors.append(
+            Problem(None, _("Die Datei wird nicht übernommen: %(reason)s") % {"reason": message})
+        )

@@ -9,10 +9,11 @@ from itertools import batched
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from municipalities.models import ProcedureLink
+from municipalities.models import Municipality, ProcedureLink, too_many_links
 
 from .procedure_plan import ID_CHUNK, ImportPlan, PlannedProcedure
 
@@ -49,6 +50,7 @@ def apply_plan(plan: ImportPlan) -> None:
     try:
         with transaction.atomic():
             now = timezone.now()
+            _check_room(plan.new)
             _create_links(plan.new, now)
             _update_links(plan.changed, now)
             _set_services(plan)
@@ -70,6 +72,37 @@ def apply_plan(plan: ImportPlan) -> None:
         raise ImportConflict(message) from exc
 
 
+def _check_room(procedures: list[PlannedProcedure]) -> None:
+    """Lock the Kommunen that get new links and check the cap again, now that no one can add.
+
+    Planning checked it without a lock; two imports at the same moment must not pass it
+    together. Kommunen are locked in id order, before any link, as the portal's form does.
+    """
+    adding: dict[int, int] = {}
+    for procedure in procedures:
+        adding[procedure.municipality_id] = adding.get(procedure.municipality_id, 0) + 1
+    for chunk in batched(sorted(adding), ID_CHUNK):
+        locked = Municipality.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+        municipalities = {municipality.pk: municipality for municipality in locked}
+        stored = dict(
+            ProcedureLink.objects.filter(municipality_id__in=chunk)
+            .order_by()
+            .values("municipality_id")
+            .annotate(n=Count("pk"))
+            .values_list("municipality_id", "n")
+        )
+        for pk in chunk:
+            if pk not in municipalities:
+                raise _StalePlan
+            problem = too_many_links(
+                municipalities[pk], stored=stored.get(pk, 0), adding=adding[pk]
+            )
+            if problem:
+                raise ImportConflict(
+                    _("Es wurde nichts gespeichert: %(reason)s") % {"reason": problem}
+                )
+
+
 def _create_links(procedures: list[PlannedProcedure], now: datetime) -> None:
     """Insert new links and note their ids for the services.
 
@@ -82,8 +115,8 @@ def _create_links(procedures: list[PlannedProcedure], now: datetime) -> None:
     template = ProcedureLink()
     constants = {}
     for model_field in opts.concrete_fields:
-        if model_field.primary_key or model_field.attname in from_file:
-            continue
+        if model_field.primary_key or model_field.generated or model_field.attname in from_file:
+            continue  # a generated column (the URL's counting key) is the database's to fill
         if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
             value = now
         else:

@@ -25,14 +25,20 @@ What the format leaves open is decided here:
   existing links alone (new links get no OZG-ID and are active). An empty `aktiv` cell means "ja".
 - Values are checked by the rules of the portal's form (`municipalities.validation`), so a URL
   or LeiKa key is refused with the same words in both.
-- Rows with the same ARS and URL (after `normalize_url`) are one procedure linked under several
-  services: their LeiKa keys are merged. Title, scope and `aktiv` come from the first of these
-  rows and the OZG-ID from the first row that has one; a later row that says otherwise gets a
-  warning, not an error.
+- Rows with the same ARS and URL, however spelt (the same `url_key` of the canonical form that
+  `clean_procedure_url` gives: http and https, ":443", "%61" for "a", a trailing slash ...), are
+  one procedure linked under several services: their LeiKa keys are merged. Title, URL, scope
+  and `aktiv` come from the first of these rows and the OZG-ID from the first row that has one;
+  a later row that says otherwise gets a warning, not an error.
 - A procedure's services are the keys the file names for it: keys it had before and the file no
   longer names are removed.
 - Links in the database that the file does not mention are left alone; a file deactivates a
   procedure with `aktiv` = `nein`, it never deletes one.
+- Limits: a file uploaded in the portal has at most settings.PROCEDURE_FILE_MAX_ROWS rows (the
+  ministry's command has no row limit); a file whose new procedures would take a Kommune past
+  settings.PROCEDURE_LINKS_PER_KOMMUNE links (active or not) is refused as a whole; problems are
+  listed up to settings.IMPORT_MAX_REPORTED_PROBLEMS and the rest counted. Text that JSON
+  escapes decode to control characters or lone surrogates is refused per row.
 
 Planning costs a constant number of queries: the register's ARS, the LeiKa catalogue, then the
 existing links of the affected Kommunen and their services (two queries per 900 Kommunen).

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertInHTML
 
-from awards.models import Application
+from awards.models import Application, UndeliveredMail
 from digitalesamt.lib.admin import external_link
 from municipalities.constants import Kind
 from municipalities.models import Municipality, ProcedureLink, Service, Threshold
@@ -71,6 +71,13 @@ EXTRA_SAMPLES = {
     "awards.Application": lambda: Application.objects.create(municipality=MunicipalityFactory()),
     "axes.AccessAttempt": lambda: make_login_failure("AccessAttempt"),
     "axes.AccessFailureLog": lambda: make_login_failure("AccessFailureLog"),
+    "awards.UndeliveredMail": lambda: UndeliveredMail.objects.create(
+        recipients=["kaemmerei@hoesbach.example"],
+        subject="Antrag eingegangen",
+        body="Text",
+        last_error="Verbindung abgelehnt",
+        attempts=6,
+    ),
 }
 
 

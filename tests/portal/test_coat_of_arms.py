@@ -3,13 +3,13 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
-from digitalesamt.portal.forms import MAX_COAT_OF_ARMS_BYTES
 from municipalities.models import Municipality
 from tests.factories import AwardFactory
 
@@ -116,7 +116,7 @@ def test_a_truncated_image_is_refused_even_after_weasyprint_loosened_pillow(cler
 
 
 def test_an_upload_over_5_mb_is_refused(clerk_client, kommune):
-    data = image_bytes() + b"\0" * MAX_COAT_OF_ARMS_BYTES
+    data = image_bytes() + b"\0" * settings.COAT_OF_ARMS_MAX_BYTES
 
     response = upload(clerk_client, data)
 

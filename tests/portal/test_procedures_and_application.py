@@ -4,6 +4,7 @@ import datetime
 import json
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +15,6 @@ from pytest_django.asserts import assertInHTML
 from awards import services
 from awards.constants import Status
 from awards.models import Application
-from digitalesamt.portal.forms import MAX_UPLOAD_BYTES
 from digitalesamt.portal.views.upload import PENDING_IMPORT
 from municipalities.constants import Kind, Scope
 from municipalities.models import ProcedureLink, Threshold
@@ -415,8 +415,9 @@ def test_upload_a_good_file_previews_then_confirm_saves(clerk_client, kommune, c
     assert "Die Datei ist in Ordnung. Noch ist nichts gespeichert." in page
     assert preview.context["plan"].new[0].title == "Gewerbe anmelden"
     assert "Neu (1)" in page and "Geändert (1)" in page and "Unverändert (1)" in page
-    assert "<del>Hundesteuer</del> → <ins>Hundesteuer online</ins>" in page
-    assert f"<del>{KEY_A}</del> → <ins>{KEY_A}, {KEY_C}</ins>" in page
+    # Each side isolated, so that right-to-left text in a title cannot reorder the arrow.
+    assert "<del><bdi>Hundesteuer</bdi></del> → <ins><bdi>Hundesteuer online</bdi></ins>" in page
+    assert f"<del><bdi>{KEY_A}</bdi></del> → <ins><bdi>{KEY_A}, {KEY_C}</bdi></ins>" in page
     assert ProcedureLink.objects.count() == 2
     changed.refresh_from_db()
     assert changed.title == "Hundesteuer"
@@ -471,7 +472,7 @@ def test_upload_reads_json(clerk_client, kommune, catalogue):
 
 def test_upload_refuses_a_file_larger_than_five_megabytes(clerk_client, kommune, catalogue):
     content = csv_file(kommune, f"{{ars}};Hundesteuer;https://amt.example/hund;kommunal;{KEY_A}")
-    padding = b"\n" * (MAX_UPLOAD_BYTES + 1 - len(content))
+    padding = b"\n" * (settings.PROCEDURE_FILE_MAX_BYTES + 1 - len(content))
 
     response = upload(clerk_client, content.encode() + padding)
 

@@ -2,6 +2,7 @@
 
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -17,11 +18,11 @@ from digitalesamt.lib.uploads import limit_upload, upload_too_large
 from municipalities.models import Municipality
 
 from ..access import municipal_staff_required
-from ..forms import MAX_COAT_OF_ARMS_BYTES, CoatOfArmsForm
+from ..forms import CoatOfArmsForm
 
 
 @municipal_staff_required
-@limit_upload(MAX_COAT_OF_ARMS_BYTES)
+@limit_upload(lambda: settings.COAT_OF_ARMS_MAX_BYTES)
 @require_http_methods(["GET", "POST"])
 def coat_of_arms(request: HttpRequest) -> HttpResponse:
     """Show, replace or remove the coat of arms the Kommune's plaque shows."""

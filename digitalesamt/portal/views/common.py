@@ -18,6 +18,15 @@ def review_notice(municipality: Municipality) -> Application | None:
     )
 
 
+def isolated(text: str) -> str:
+    """Wrap a user's text in Unicode isolates (FSI … PDI) for a message that quotes it.
+
+    A message is plain text, so <bdi> cannot do it: right-to-left characters in a title would
+    otherwise reorder the words of the message around it.
+    """
+    return f"\u2068{text}\u2069"
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(

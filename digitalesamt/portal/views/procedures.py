@@ -1,6 +1,7 @@
 """The Kommune's list of online procedures: search, add, edit, deactivate, find a service."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -14,7 +15,7 @@ from municipalities.models import ProcedureLink, Service
 
 from ..access import get_own_link_or_404, municipal_staff_required
 from ..forms import ProcedureFilterForm, ProcedureLinkForm
-from .common import review_notice, safe_next
+from .common import isolated, review_notice, safe_next
 
 PAGE_SIZE = 50
 SEARCH_RESULTS = 20
@@ -81,18 +82,23 @@ def _procedure_form(request: HttpRequest, link: ProcedureLink) -> HttpResponse:
         adding = link.pk is None
         try:
             with transaction.atomic():
+                if adding:
+                    # Again, with the Kommune locked: two clerks must not pass the cap together.
+                    ProcedureLink.objects.check_room(municipality, lock=True)
                 link = form.save()
         except IntegrityError:
             # Someone saved the same URL between the check and the write.
             form.add_error("url", _("Diese URL ist für Ihre Kommune schon eingetragen."))
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
             if adding:
                 messages.success(
-                    request, _("„%(title)s“ wurde hinzugefügt.") % {"title": link.title}
+                    request, _("„%(title)s“ wurde hinzugefügt.") % {"title": isolated(link.title)}
                 )
             else:
                 messages.success(
-                    request, _("„%(title)s“ wurde gespeichert.") % {"title": link.title}
+                    request, _("„%(title)s“ wurde gespeichert.") % {"title": isolated(link.title)}
                 )
             return redirect("portal:procedures")
     return render(
@@ -131,7 +137,7 @@ def _set_active(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
         message = _("„%(title)s“ ist wieder aktiv und wird gezählt.")
     else:
         message = _("„%(title)s“ ist deaktiviert und wird nicht mehr gezählt.")
-    messages.success(request, message % {"title": link.title})
+    messages.success(request, message % {"title": isolated(link.title)})
     return redirect(safe_next(request, reverse("portal:procedures")))
 
 

@@ -6,6 +6,7 @@ import secrets
 from pathlib import PurePath
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -25,19 +26,21 @@ from municipalities.importing.procedures import (
     field_label,
     plan_import,
 )
+from municipalities.models import number
 
 from ..access import municipal_staff_required
-from ..forms import MAX_UPLOAD_BYTES, ProcedureFileForm
+from ..forms import ProcedureFileForm
 from .common import review_notice
 
-# The preview lists at most this many rows per group; a Kommune's file is far smaller.
+# The preview lists at most this many rows per group (errors: at most the
+# IMPORT_MAX_REPORTED_PROBLEMS the plan keeps); a Kommune's file is far smaller.
 PREVIEW_ROWS = 500
 PENDING_IMPORT = "portal_pending_import"
 PENDING_IMPORT_DIR = "portal-imports"
 
 
 @municipal_staff_required
-@limit_upload(MAX_UPLOAD_BYTES)
+@limit_upload(lambda: settings.PROCEDURE_FILE_MAX_BYTES)
 @require_http_methods(["GET", "POST"])
 def procedure_upload(request: HttpRequest) -> HttpResponse:
     """Upload a procedure file and show what importing it would change; save nothing."""
@@ -53,8 +56,9 @@ def procedure_upload(request: HttpRequest) -> HttpResponse:
     filename = PurePath(upload.name or "").name
     plan = plan_import(data, filename=filename, only_municipality=municipality)
     file_errors = [issue for issue in plan.errors if issue.line is None]
-    if file_errors and not plan.rows:
-        # The file as a whole could not be read: say why on the upload form.
+    if file_errors:
+        # The file as a whole cannot be read or taken (too many rows, past the cap of links):
+        # say why on the upload form.
         for issue in file_errors:
             form.add_error("file", str(issue))
         return _upload_page(request, form)
@@ -234,11 +238,18 @@ def _preview_page(
                 "new": max(len(plan.new) - PREVIEW_ROWS, 0),
                 "changed": max(len(plan.changed) - PREVIEW_ROWS, 0),
                 "unchanged": max(len(plan.unchanged) - PREVIEW_ROWS, 0),
-                "errors": max(len(row_errors) - PREVIEW_ROWS, 0),
+                "errors": _hidden_errors(plan, len(row_errors)),
             },
             "review": review_notice(request.municipality),
         },
     )
+
+
+def _hidden_errors(plan: ImportPlan, row_errors: int) -> str:
+    """Count the row errors the preview does not list, "2.620.817"; "" if none."""
+    # Errors past IMPORT_MAX_REPORTED_PROBLEMS were counted by the plan, not kept.
+    hidden = max(row_errors - PREVIEW_ROWS, 0) + plan.errors.omitted
+    return number(hidden) if hidden else ""
 
 
 def _procedure_row(procedure: PlannedProcedure) -> dict[str, Any]:

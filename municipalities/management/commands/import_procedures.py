@@ -3,28 +3,22 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.importing.files import ImportFileError, read_bytes
+from municipalities.importing.files import ImportFileError, ProblemList, read_bytes
 from municipalities.importing.procedures import (
     ImportPlan,
     PlannedProcedure,
-    Problem,
     ProcedureImportError,
     apply_plan,
     field_label,
     plan_import,
 )
+from municipalities.models import number
 
 # A report that lists 150,000 bad rows helps nobody; the first ones show what is wrong.
 SHOWN_LINES = 50
-
-
-def number(value: int) -> str:
-    """Format a count with the locale's thousands separator ("150.000")."""
-    return number_format(value, force_grouping=True)
 
 
 class Command(BaseCommand):
@@ -47,7 +41,14 @@ class Command(BaseCommand):
             data = read_bytes(file)
         except ImportFileError as error:
             raise CommandError(error.summary()) from None
-        plan = plan_import(data, filename=file, progress=self.progress if verbosity else None)
+        # The ministry's file holds every Kommune's procedures: no row limit here, but the cap
+        # per Kommune holds, and problems are kept up to settings.IMPORT_MAX_REPORTED_PROBLEMS.
+        plan = plan_import(
+            data,
+            filename=file,
+            progress=self.progress if verbosity else None,
+            limit_rows=False,
+        )
 
         if verbosity:
             for line in self.limited(plan.warnings, _("weitere Hinweise")):
@@ -99,14 +100,15 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
 
-    def limited(self, issues: list[Problem], more: str) -> list[str]:
-        """Return the first issues as lines, and one line that counts the rest."""
+    def limited(self, issues: ProblemList, more: str) -> list[str]:
+        """Return the first issues as lines, and one line that counts the rest.
+
+        The rest includes what the plan only counted (past IMPORT_MAX_REPORTED_PROBLEMS).
+        """
         lines = [str(issue) for issue in issues[:SHOWN_LINES]]
-        if len(issues) > SHOWN_LINES:
-            lines.append(
-                _("… und %(count)s %(more)s")
-                % {"count": number(len(issues) - SHOWN_LINES), "more": more}
-            )
+        hidden = issues.total - len(lines)
+        if hidden:
+            lines.append(_("… und %(count)s %(more)s") % {"count": number(hidden), "more": more})
         return lines
 
     def error_report(self, plan: ImportPlan) -> str:
@@ -115,7 +117,7 @@ class Command(BaseCommand):
                 "%(errors)s Fehler in %(lines)s Zeile; es wurde nichts gespeichert.",
                 "%(errors)s Fehler in %(lines)s Zeilen; es wurde nichts gespeichert.",
                 plan.error_lines,
-            ) % {"errors": number(len(plan.errors)), "lines": number(plan.error_lines)}
+            ) % {"errors": number(plan.errors.total), "lines": number(plan.error_lines)}
         else:
             head = _("Die Datei kann nicht importiert werden; es wurde nichts gespeichert.")
         return "\n".join([head, *self.limited(plan.errors, _("weitere Fehler"))])
