@@ -271,6 +271,13 @@ class Submission(models.Model):
     procedure_count = models.PositiveIntegerField(_("gezählte Online-Verfahren"))
     threshold = models.PositiveSmallIntegerField(_("Schwellenwert"))
     comment = models.TextField(_("Anmerkung der Kommune"), blank=True)
+    # The link check (awards.tasks.check_submission_links) works in batches, each a task of its
+    # own; a restart counts the round on, and a batch of an earlier round stops.
+    link_check_round = models.PositiveIntegerField(_("Durchgang der Linkprüfung"), default=0)
+    link_check_moved_at = models.DateTimeField(
+        _("Linkprüfung zuletzt angestoßen oder vorangekommen"), null=True, blank=True
+    )
+    link_check_error = models.CharField(_("Fehler der Linkprüfung"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("Einreichung")
@@ -365,3 +372,23 @@ class AwardSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class UndeliveredMail(models.Model):
+    """A mail that could not be sent after every retry; the ministry can send it again."""
+
+    recipients = models.JSONField(_("Empfänger"))
+    subject = models.TextField(_("Betreff"))
+    body = models.TextField(_("Text"))
+    last_error = models.TextField(_("letzter Fehler"))
+    attempts = models.PositiveSmallIntegerField(_("Versuche"))
+    first_attempt_at = models.DateTimeField(_("erster Versuch am"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("aufgegeben am"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("nicht zugestellte E-Mail")
+        verbose_name_plural = _("nicht zugestellte E-Mails")
+        ordering = ["-failed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject

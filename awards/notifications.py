@@ -1,13 +1,20 @@
-"""E-mails that belong to the workflow's steps: to the ministry and to a Kommune's staff."""
+"""E-mails that belong to the workflow's steps: to the ministry and to a Kommune's staff.
+
+Also the ministry's list of mails that could not be delivered, whatever sent them.
+"""
+
+import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 
 from digitalesamt.accounts.roles import REVIEWER_GROUP
 from digitalesamt.lib import mail
 
-from .models import Application, ApplicationEvent, Award, Submission
+from .models import Application, ApplicationEvent, Award, Submission, UndeliveredMail
 
 
 def ministry_recipients() -> list[str]:
@@ -59,3 +66,46 @@ def award_revoked(award: Award) -> None:
     mail.send_later(
         "awards/email/revoked", {"award": award}, kommune_recipients(award.municipality_id)
     )
+
+
+def record_undelivered(
+    *,
+    subject: str,
+    body: str,
+    recipients: list[str],
+    error: str,
+    attempts: int,
+    first_attempt_at: datetime.datetime | None,
+    **kwargs: object,
+) -> None:
+    """Keep a mail that was given up on, for the ministry's list (mail.mail_undelivered)."""
+    UndeliveredMail.objects.create(
+        recipients=list(recipients),
+        subject=subject,
+        body=body,
+        last_error=error,
+        attempts=attempts,
+        first_attempt_at=first_attempt_at,
+    )
+
+
+def send_again(mails: Iterable[UndeliveredMail]) -> int:
+    """Queue undelivered mails again, each as a first attempt with all its retries."""
+    count = 0
+    for undelivered in mails:
+        with transaction.atomic():
+            # The row goes before the mail is queued: a new failure makes a new row.
+            deleted, _ = UndeliveredMail.objects.filter(pk=undelivered.pk).delete()
+            if deleted:
+                subject, body, recipients = (
+                    undelivered.subject,
+                    undelivered.body,
+                    undelivered.recipients,
+                )
+                transaction.on_commit(
+                    lambda s=subject, b=body, r=recipients: mail.queue(
+                        subject=s, body=b, recipients=r
+                    )
+                )
+                count += 1
+    return count

@@ -1,17 +1,21 @@
 """What the ministry's review needs beside the workflow: evidence comparison, spot checks, risk."""
 
+import datetime
 import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from municipalities.constants import Scope
+from municipalities.constants import LinkCheckResult, Scope
 from municipalities.models import Municipality, ProcedureLink
+from municipalities.validation import count_key
 
 from .constants import SPOT_CHECK
 from .models import Application, Award, EvidenceItem, SpotCheck, Submission, TransitionError
@@ -56,6 +60,7 @@ class EvidenceRow:
     item: EvidenceItem | None
     link: ProcedureLink | None
     changed_fields: list[str] = field(default_factory=list)
+    link_keys: list[str] = field(default_factory=list)  # the live link's LeiKa keys, sorted
 
     @property
     def change(self) -> str:
@@ -90,11 +95,11 @@ class EvidenceRow:
     def leika_keys(self) -> list[str]:
         if self.item is not None:
             return split_keys(self.item.leika_keys)
-        return live_keys(self.link)
+        return self.link_keys
 
     @property
     def live_leika_keys(self) -> list[str] | None:
-        return live_keys(self.link) if "leika_keys" in self.changed_fields else None
+        return self.link_keys if "leika_keys" in self.changed_fields else None
 
     @property
     def spot_check(self) -> SpotCheck | None:
@@ -102,30 +107,76 @@ class EvidenceRow:
         return getattr(self.item, "spot_check", None) if self.item is not None else None
 
 
+@dataclass(frozen=True)
+class LinkCheckProgress:
+    """How far the link check of a submission got, and whether it needs a restart."""
+
+    total: int
+    unchecked: int
+    ok: int
+    broken: int
+    refused: int
+    moved_at: datetime.datetime | None
+    error: str
+    stale: bool  # neither queued nor moved on for TASK_STALE_AFTER
+
+    @property
+    def checked(self) -> int:
+        return self.total - self.unchecked
+
+    @property
+    def done(self) -> bool:
+        return self.unchecked == 0
+
+    @property
+    def failed(self) -> bool:
+        return not self.done and bool(self.error)
+
+    @property
+    def stuck(self) -> bool:
+        """Queued or running too long: no worker took it, or its worker died."""
+        return not self.done and not self.failed and self.stale
+
+    @property
+    def needs_restart(self) -> bool:
+        return self.failed or self.stuck
+
+
+def stale_minutes() -> int:
+    return max(1, settings.TASK_STALE_AFTER // 60)
+
+
+def link_check_progress(submission: Submission) -> LinkCheckProgress:
+    """Count the results of a submission's link check in one query."""
+    counts = EvidenceItem.objects.filter(submission=submission).aggregate(
+        total=Count("pk"),
+        unchecked=Count("pk", filter=Q(checked_at__isnull=True)),
+        ok=Count("pk", filter=Q(check_result=LinkCheckResult.OK)),
+        broken=Count("pk", filter=Q(check_result=LinkCheckResult.BROKEN)),
+        refused=Count("pk", filter=Q(check_result=LinkCheckResult.REFUSED)),
+    )
+    moved_at = submission.link_check_moved_at
+    limit = timezone.now() - datetime.timedelta(seconds=settings.TASK_STALE_AFTER)
+    return LinkCheckProgress(
+        **counts,
+        moved_at=moved_at,
+        error=submission.link_check_error,
+        stale=moved_at is None or moved_at < limit,
+    )
+
+
 @dataclass
 class EvidenceComparison:
+    """One page of the comparison, with the counts of the whole of it."""
+
     submission: Submission
     rows: list[EvidenceRow]
-
-    @property
-    def live_count(self) -> int:
-        """Active links now; a URL is stored once per Kommune, so this is the counting rule."""
-        return sum(1 for row in self.rows if row.link is not None)
-
-    def _count(self, change: str) -> int:
-        return sum(1 for row in self.rows if row.change == change)
-
-    @property
-    def added(self) -> int:
-        return self._count(ADDED)
-
-    @property
-    def removed(self) -> int:
-        return self._count(REMOVED)
-
-    @property
-    def changed(self) -> int:
-        return self._count(CHANGED)
+    page: Page
+    added: int
+    removed: int
+    changed: int
+    live_count: int  # active links now; a URL is stored once per Kommune: the counting rule
+    checks: LinkCheckProgress
 
     @property
     def differences(self) -> int:
@@ -136,37 +187,97 @@ def split_keys(joined: str) -> list[str]:
     return [key for key in joined.split("|") if key]
 
 
-def live_keys(link: ProcedureLink) -> list[str]:
-    return sorted(service.leika_key for service in link.services.all())
+def compare_evidence(
+    submission: Submission, page: int | str | None = 1, per_page: int | None = None
+) -> EvidenceComparison:
+    """Set the submission's frozen evidence beside the Kommune's live list, a page at a time.
 
+    The same seven queries at 50 links and at the cap (2,000): the comparison itself runs on
+    plain values (url, title, scope, keys), differences first; only the page's rows
+    (REVIEW_EVIDENCE_PAGE_SIZE) are loaded as objects.
+    """
+    municipality_id = submission.application.municipality_id
+    # Matched on the counting key, so evidence frozen in an older spelling of a URL (before
+    # the canonical form) still meets its link.
+    frozen = {
+        count_key(url): (url, title, scope, split_keys(keys))
+        for url, title, scope, keys in EvidenceItem.objects.filter(
+            submission=submission
+        ).values_list("url", "title", "scope", "leika_keys")
+    }
+    live_keys: dict[int, list[str]] = {}
+    for link_id, leika_key in ProcedureLink.services.through.objects.filter(
+        procedurelink__municipality_id=municipality_id, procedurelink__active=True
+    ).values_list("procedurelink_id", "service__leika_key"):
+        live_keys.setdefault(link_id, []).append(leika_key)
+    live = {
+        count_key(url): (pk, url, title, scope, sorted(live_keys.get(pk, [])))
+        for pk, url, title, scope in ProcedureLink.objects.active()
+        .filter(municipality_id=municipality_id)
+        .values_list("pk", "url", "title", "scope")
+    }
+    outline = []  # (sort key, counting key, change, changed fields)
+    for key in frozen.keys() | live.keys():
+        item, link = frozen.get(key), live.get(key)
+        changed_fields = []
+        if item is None:
+            change = ADDED
+        elif link is None:
+            change = REMOVED
+        else:
+            changed_fields = [
+                name
+                for name, then, now in (
+                    ("title", item[1], link[2]),
+                    ("scope", item[2], link[3]),
+                    ("leika_keys", item[3], link[4]),
+                )
+                if then != now
+            ]
+            change = CHANGED if changed_fields else ""
+        title = item[1] if item is not None else link[2]
+        # Differences first: with 2,000 links the reviewer should not have to hunt for them.
+        outline.append(((change == "", title.casefold(), key), key, change, changed_fields))
+    outline.sort()
+    counts = dict.fromkeys((ADDED, REMOVED, CHANGED, ""), 0)
+    for _sort, _key, change, _fields in outline:
+        counts[change] += 1
 
-def compare_evidence(submission: Submission) -> EvidenceComparison:
-    """Set the submission's frozen evidence beside the Kommune's live list (three queries)."""
+    paginator = Paginator(outline, per_page or settings.REVIEW_EVIDENCE_PAGE_SIZE)
+    shown = paginator.get_page(page)
+    keys = [key for _sort, key, _change, _fields in shown]
     items = {
         item.url: item
-        for item in EvidenceItem.objects.filter(submission=submission).select_related("spot_check")
+        for item in EvidenceItem.objects.filter(
+            submission=submission, url__in=[frozen[key][0] for key in keys if key in frozen]
+        ).select_related("spot_check")
     }
     links = {
-        link.url: link
-        for link in ProcedureLink.objects.active()
-        .filter(municipality_id=submission.application.municipality_id)
-        .prefetch_related("services")
+        link.pk: link
+        for link in ProcedureLink.objects.filter(
+            pk__in=[live[key][0] for key in keys if key in live]
+        )
     }
-    rows = []
-    for url in items.keys() | links.keys():
-        item, link = items.get(url), links.get(url)
-        row = EvidenceRow(url=url, item=item, link=link)
-        if item is not None and link is not None:
-            if item.title != link.title:
-                row.changed_fields.append("title")
-            if item.scope != link.scope:
-                row.changed_fields.append("scope")
-            if split_keys(item.leika_keys) != live_keys(link):
-                row.changed_fields.append("leika_keys")
-        rows.append(row)
-    # Differences first: with 340 links the reviewer should not have to hunt for them.
-    rows.sort(key=lambda row: (row.change == "", row.title.casefold(), row.url))
-    return EvidenceComparison(submission=submission, rows=rows)
+    rows = [
+        EvidenceRow(
+            url=frozen[key][0] if key in frozen else live[key][1],
+            item=items.get(frozen[key][0]) if key in frozen else None,
+            link=links.get(live[key][0]) if key in live else None,
+            changed_fields=changed_fields,
+            link_keys=live[key][4] if key in live else [],
+        )
+        for _sort, key, _change, changed_fields in shown
+    ]
+    return EvidenceComparison(
+        submission=submission,
+        rows=rows,
+        page=shown,
+        added=counts[ADDED],
+        removed=counts[REMOVED],
+        changed=counts[CHANGED],
+        live_count=len(live),
+        checks=link_check_progress(submission),
+    )
 
 
 def undrawn_items(submission: Submission) -> QuerySet[EvidenceItem]:

@@ -6,5 +6,6 @@ matching function in `awards.services`, which checks the state, writes the histo
 
 from .applications import ApplicationAdmin
 from .awards import AwardAdmin
+from .mails import UndeliveredMailAdmin
 
-__all__ = ["ApplicationAdmin", "AwardAdmin"]
+__all__ = ["ApplicationAdmin", "AwardAdmin", "UndeliveredMailAdmin"]

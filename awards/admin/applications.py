@@ -25,7 +25,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from digitalesamt.lib.admin import external_link
+from digitalesamt.lib.admin import (
+    CheckedListFilter,
+    ChoicesFieldListFilter,
+    external_link,
+    refuse,
+)
 from digitalesamt.lib.forms import first_error
 from municipalities.admin import RegierungsbezirkFilter, procedure_links_url
 from municipalities.constants import Kind
@@ -39,17 +44,26 @@ from ..review import (
     compare_evidence,
     draw_spot_checks,
     record_verdict,
+    stale_minutes,
+    undrawn_items,
     with_latest_submission,
 )
 from .common import has_model_permission, post_only
 
+# The query parameter of the page of evidence shown on the application page.
+EVIDENCE_PAGE = "seite"
 
-class QueueStatusFilter(admin.SimpleListFilter):
+
+class QueueStatusFilter(CheckedListFilter):
     """Each status, and the applications that wait for the ministry."""
 
     title = _("Status")
     parameter_name = "status"
     AWAITING = "zu_pruefen"
+
+    def check_value(self, value: str) -> None:
+        if value != self.AWAITING and value not in Status.values:
+            raise refuse(self.parameter_name, value)
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [
@@ -88,7 +102,11 @@ class ApplicationAdmin(admin.ModelAdmin):
         "reviewer",
     )
     list_display_links = ("kommune",)
-    list_filter = (QueueStatusFilter, ApplicationRegierungsbezirkFilter, "municipality__kind")
+    list_filter = (
+        QueueStatusFilter,
+        ApplicationRegierungsbezirkFilter,
+        ("municipality__kind", ChoicesFieldListFilter),
+    )
     search_fields = ("municipality__name", "^municipality__ars")
     search_help_text = _("Name oder Regionalschlüssel der Kommune")
     list_select_related = ("municipality", "municipality__regierungsbezirk", "reviewer")
@@ -226,6 +244,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             ("ablehnen/", self.reject_view, "reject"),
             ("stichprobe/", self.draw_sample_view, "draw_sample"),
             ("stichprobe/<int:check_id>/", self.verdict_view, "verdict"),
+            ("linkpruefung/", self.restart_link_check_view, "restart_link_check"),
         ]
         return [
             *(
@@ -252,12 +271,20 @@ class ApplicationAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def review_context(self, request: HttpRequest, application: Application) -> dict:
-        """Everything the application page shows below its fields, in a fixed number of queries."""
+        """Everything the application page shows below its fields, in a fixed number of queries.
+
+        The evidence comes a page at a time (?seite=N, REVIEW_EVIDENCE_PAGE_SIZE rows), the
+        differences first; the counts above it are those of all rows.
+        """
         submissions = list(
             application.submissions.select_related("submitted_by").order_by("-number")
         )
         latest = submissions[0] if submissions else None
-        comparison = compare_evidence(latest) if latest is not None else None
+        comparison = (
+            compare_evidence(latest, page=request.GET.get(EVIDENCE_PAGE))
+            if latest is not None
+            else None
+        )
         can_review = self.has_review_permission(request)
         spot_checks = []
         available = 0
@@ -276,9 +303,7 @@ class ApplicationAdmin(admin.ModelAdmin):
                 )
                 for check in checks
             ]
-            available = sum(
-                1 for row in comparison.rows if row.item is not None and row.spot_check is None
-            )
+            available = undrawn_items(latest).count()
 
         def url(name: str) -> str:
             return reverse(f"admin:awards_application_{name}", args=[application.pk])
@@ -287,11 +312,18 @@ class ApplicationAdmin(admin.ModelAdmin):
             "review": True,
             "events": application.events.select_related("actor"),
             "latest_submission": latest,
+            # A name is what its user typed: isolated, so that right-to-left text stays put.
+            "submitted_by": format_html("<bdi>{}</bdi>", latest.submitted_by)
+            if latest is not None and latest.submitted_by is not None
+            else "–",
             "earlier_submissions": submissions[1:],
             "comparison": comparison,
             "evidence_rows": [
                 (row, external_link(row.url)) for row in (comparison.rows if comparison else [])
             ],
+            "evidence_page_parameter": EVIDENCE_PAGE,
+            "link_check": comparison.checks if comparison else None,
+            "stale_minutes": stale_minutes(),
             "spot_checks": spot_checks,
             "can_review": can_review,
             "can_start_review": can_review and application.can(START_REVIEW),
@@ -310,7 +342,14 @@ class ApplicationAdmin(admin.ModelAdmin):
             "reject_form": RejectForm(auto_id="id_reject_%s"),
             "action_urls": {
                 name: url(name)
-                for name in ("start_review", "approve", "request_changes", "reject", "draw_sample")
+                for name in (
+                    "start_review",
+                    "approve",
+                    "request_changes",
+                    "reject",
+                    "draw_sample",
+                    "restart_link_check",
+                )
             },
         }
 
@@ -382,6 +421,23 @@ class ApplicationAdmin(admin.ModelAdmin):
             return gettext("Der Antrag ist abgelehnt; die Kommune wird per E-Mail benachrichtigt.")
 
         return self._transition(request, object_id, step, RejectForm)
+
+    def restart_link_check_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Queue the link check of the latest submission again when it is stuck or failed."""
+        if refusal := post_only(request):
+            return refusal
+        application = self._application(request, object_id, self.has_review_permission)
+        try:
+            services.restart_link_check(application=application)
+        except TransitionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("Die Linkprüfung ist neu gestartet; die Ergebnisse erscheinen hier."),
+                messages.SUCCESS,
+            )
+        return self._back(application, "linkpruefung")
 
     def draw_sample_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Draw N random links of the latest submission that are not in the sample yet."""

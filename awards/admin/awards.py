@@ -1,5 +1,7 @@
 """The ministry's admin of awards: the register of numbers, the live count, revocation."""
 
+import datetime
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -15,7 +17,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from digitalesamt.lib.admin import BooleanListFilter
+from digitalesamt.lib.admin import BooleanListFilter, IntegerListFilter
 from digitalesamt.lib.forms import first_error
 
 from .. import services
@@ -31,21 +33,21 @@ ISSUED_FIELDS = ("number", "municipality", "issued_on", "procedure_count", "crea
 REVOCATION_FIELDS = ("revoked_at", "revoked_by", "revocation_reason")
 
 
-class AwardYearFilter(admin.SimpleListFilter):
+class AwardYearFilter(IntegerListFilter):
     """The years in which awards were issued, newest first."""
 
     title = _("Jahr")
     parameter_name = "year"
+    # The years a date can have; a year lookup past them fails in the database layer.
+    min_value = datetime.MINYEAR
+    max_value = datetime.MAXYEAR
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         years = Award.objects.dates("issued_on", "year", order="DESC")
         return [(str(day.year), str(day.year)) for day in years]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if value is not None and value.isdigit():
-            return queryset.filter(issued_on__year=int(value))
-        return queryset
+    def filter_by_number(self, queryset: QuerySet, number: int) -> QuerySet:
+        return queryset.filter(issued_on__year=number)
 
 
 class RevokedFilter(BooleanListFilter):

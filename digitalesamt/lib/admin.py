@@ -1,15 +1,29 @@
-"""Pieces of the Django admin that know no app: filters and safe external links."""
+"""Pieces of the Django admin that know no app: filters and safe external links.
 
+Every filter here refuses a value it cannot use (a NUL byte, a number too big for the
+database, a choice that does not exist) with IncorrectLookupParameters, which the admin answers
+with the plain list and "?e=1", instead of a database error and a 500.
+"""
+
+import re
 from urllib.parse import urlsplit
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext
+
+# The largest value a 64-bit integer column holds: SQLite raises OverflowError past it.
+MAX_INTEGER = 2**63 - 1
+# Longer filter values are never meant: primary keys, years and choices are short.
+MAX_VALUE_LENGTH = 100
+# PostgreSQL refuses NUL in text ("DataError"); no other control character belongs in a filter.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def external_link(url: str, max_length: int = 60) -> SafeString | str:
@@ -23,13 +37,56 @@ def external_link(url: str, max_length: int = 60) -> SafeString | str:
     return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, label)
 
 
-class BooleanListFilter(admin.SimpleListFilter):
+def refuse(parameter: str, value: str) -> IncorrectLookupParameters:
+    return IncorrectLookupParameters(f"{parameter}={value[:MAX_VALUE_LENGTH]!r}")
+
+
+def check_text(parameter: str, value: str) -> str:
+    """Return a filter value that is safe to hand to any database, or refuse it."""
+    if len(value) > MAX_VALUE_LENGTH or CONTROL_CHARACTER.search(value):
+        raise refuse(parameter, value)
+    return value
+
+
+def check_integer(parameter: str, value: str, minimum: int = 0, maximum: int = MAX_INTEGER) -> int:
+    """Return a filter value as a whole number in [minimum, maximum], or refuse it.
+
+    Only ASCII digits count: "²".isdigit() is true, but int("²") fails.
+    """
+    if len(value) > len(str(MAX_INTEGER)) or not ASCII_DIGITS.fullmatch(value):
+        raise refuse(parameter, value)
+    number = int(value)
+    if not minimum <= number <= maximum:
+        raise refuse(parameter, value)
+    return number
+
+
+class CheckedListFilter(admin.SimpleListFilter):
+    """A filter that checks its value before anything (its lookups included) uses it.
+
+    A subclass says what a valid value is in `check_value`, which raises through `refuse`.
+    """
+
+    def __init__(self, request: HttpRequest, params: dict, model: type[Model], model_admin):
+        for value in params.get(self.parameter_name, []):
+            self.check_value(check_text(self.parameter_name, value))
+        super().__init__(request, params, model, model_admin)
+
+    def check_value(self, value: str) -> None:
+        pass
+
+
+class BooleanListFilter(CheckedListFilter):
     """A yes/no filter; a subclass says what "yes" means with `condition` (or the two methods)."""
 
     condition: Q
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [("1", gettext("ja")), ("0", gettext("nein"))]
+
+    def check_value(self, value: str) -> None:
+        if value not in ("0", "1"):
+            raise refuse(self.parameter_name, value)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "1":
@@ -45,18 +102,59 @@ class BooleanListFilter(admin.SimpleListFilter):
         return queryset.exclude(self.condition)
 
 
-class PrimaryKeyFilter(admin.SimpleListFilter):
-    """A filter whose values are primary keys; rejects anything else instead of crashing."""
+class IntegerListFilter(CheckedListFilter):
+    """A filter whose values are whole numbers between `min_value` and `max_value`."""
 
-    field_name: str
+    min_value = 0
+    max_value = MAX_INTEGER
+
+    def check_value(self, value: str) -> None:
+        check_integer(self.parameter_name, value, self.min_value, self.max_value)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit():
-            raise IncorrectLookupParameters(f"{self.parameter_name}={value!r}")
-        return self.filter_by_pk(queryset, int(value))
+        return self.filter_by_number(queryset, int(value))
+
+    def filter_by_number(self, queryset: QuerySet, number: int) -> QuerySet:
+        raise NotImplementedError
+
+
+class PrimaryKeyFilter(IntegerListFilter):
+    """A filter whose values are primary keys; rejects anything else instead of crashing."""
+
+    field_name: str
+
+    def filter_by_number(self, queryset: QuerySet, number: int) -> QuerySet:
+        return self.filter_by_pk(queryset, number)
 
     def filter_by_pk(self, queryset: QuerySet, pk: int) -> QuerySet:
         return queryset.filter(**{f"{self.field_name}_id": pk})
+
+
+class ChoicesFieldListFilter(admin.ChoicesFieldListFilter):
+    """Django's filter of a field with choices, refusing any value that is not one of them.
+
+    Use it as `list_filter = [("kind", ChoicesFieldListFilter)]`.
+    """
+
+    def __init__(
+        self,
+        field: Field,
+        request: HttpRequest,
+        params: dict,
+        model: type[Model],
+        model_admin: admin.ModelAdmin,
+        field_path: str,
+    ) -> None:
+        allowed = {str(value) for value, _label in field.flatchoices}
+        for parameter in (f"{field_path}__exact", f"{field_path}__isnull", field_path):
+            for value in params.get(parameter, []):
+                check_text(parameter, value)
+                if parameter.endswith("__isnull"):
+                    if value not in ("True", "False", "1", "0", "true", "false"):
+                        raise refuse(parameter, value)
+                elif value not in allowed:
+                    raise refuse(parameter, value)
+        super().__init__(field, request, params, model, model_admin, field_path)

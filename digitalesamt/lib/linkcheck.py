@@ -20,8 +20,12 @@ What the check decides:
   (some portals redirect to themselves to start a session); a redirect that would repeat an
   earlier request exactly is a loop.
 - Each request (connect, TLS, sending, the whole answer) must finish within the timeout, also
-  when a server drips its answer byte by byte. Name resolution uses the system resolver and
-  its own time limits.
+  when a server drips its answer byte by byte, and the whole check of one URL (every name
+  lookup, every redirect, the GET after a HEAD) within the deadline (LINKCHECK_DEADLINE).
+  A name lookup that outlasts the deadline is left to the system resolver's own limits in a
+  thread of its own; the check does not wait for it.
+- `check_urls` checks LINKCHECK_WORKERS URLs at once, so n URLs take at most
+  ceil(n / workers) × deadline: 100 URLs, 8 at once, 30 s each, at most 13 × 30 s = 390 s.
 - No network problem raises: each becomes a "broken" result with a German detail a reviewer
   can read.
 
@@ -37,6 +41,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 import urllib.request
 from collections.abc import Iterable
@@ -58,6 +63,8 @@ BROKEN = "broken"
 REFUSED = "refused"  # not fetched: the address is not allowed
 
 DEFAULT_TIMEOUT = 10
+DEFAULT_DEADLINE = 30
+DEFAULT_WORKERS = 8
 DEFAULT_MAX_REDIRECTS = 5
 BODY_BYTES = 4096
 DETAIL_MAX_LENGTH = 300
@@ -104,17 +111,28 @@ def check_url(
     url: str,
     *,
     timeout: float | None = None,
+    deadline: float | None = None,
     max_redirects: int | None = None,
     allow_private: bool | None = None,
 ) -> LinkCheck:
-    """Fetch the URL as a reviewer's browser would and report whether it answers."""
+    """Fetch the URL as a reviewer's browser would and report whether it answers.
+
+    `timeout` bounds each request, `deadline` the whole check (seconds).
+    """
     if timeout is None:
         timeout = getattr(settings, "LINKCHECK_TIMEOUT", DEFAULT_TIMEOUT)
+    if deadline is None:
+        deadline = getattr(settings, "LINKCHECK_DEADLINE", DEFAULT_DEADLINE)
     if max_redirects is None:
         max_redirects = getattr(settings, "LINKCHECK_MAX_REDIRECTS", DEFAULT_MAX_REDIRECTS)
     if allow_private is None:
         allow_private = getattr(settings, "LINKCHECK_ALLOW_PRIVATE", False)
-    checker = _Checker(timeout=timeout, max_redirects=max_redirects, allow_private=allow_private)
+    checker = _Checker(
+        timeout=timeout,
+        deadline=deadline,
+        max_redirects=max_redirects,
+        allow_private=allow_private,
+    )
     result, detail = checker.run(url)
     return LinkCheck(
         result=result,
@@ -125,11 +143,18 @@ def check_url(
     )
 
 
-def check_urls(urls: Iterable[str], *, workers: int = 8, **kwargs) -> dict[str, LinkCheck]:
-    """Check many URLs side by side, each distinct URL once, keyed by URL in the given order."""
+def check_urls(
+    urls: Iterable[str], *, workers: int | None = None, **kwargs
+) -> dict[str, LinkCheck]:
+    """Check many URLs side by side, each distinct URL once, keyed by URL in the given order.
+
+    At most ceil(len(urls) / workers) × deadline in all: each URL ends by its deadline.
+    """
     unique = list(dict.fromkeys(urls))
     if not unique:
         return {}
+    if workers is None:
+        workers = getattr(settings, "LINKCHECK_WORKERS", DEFAULT_WORKERS)
     # The details are translated; worker threads do not inherit the caller's language.
     language = translation.get_language()
 
@@ -234,8 +259,12 @@ class _Target:
 class _Checker:
     """Follows one URL through its redirects; remembers where it got and the last status."""
 
-    def __init__(self, *, timeout: float, max_redirects: int, allow_private: bool) -> None:
+    def __init__(
+        self, *, timeout: float, deadline: float, max_redirects: int, allow_private: bool
+    ) -> None:
         self.timeout = timeout
+        self.deadline = deadline
+        self.ends_at = 0.0  # monotonic time by which the whole check must be done
         self.max_redirects = max_redirects
         self.allow_private = allow_private
         self.linked_url = self.url = ""
@@ -250,15 +279,20 @@ class _Checker:
     def run(self, url: str) -> tuple[str, str]:
         """Return the result and its detail; every failure becomes one, none raises."""
         self.linked_url = self.url = url
+        self.ends_at = time.monotonic() + self.deadline
         try:
             return self._follow(_Target.parse(url))
         except _Failed as failure:
             return failure.result, self._after_redirects(failure.detail)
         except TimeoutError:
-            seconds = self.timeout if self.timeout % 1 else int(self.timeout)
-            detail = _("Zeitüberschreitung nach %(seconds)s s") % {
-                "seconds": number_format(seconds)
-            }
+            if time.monotonic() >= self.ends_at:
+                detail = _("Zeitüberschreitung: nach %(seconds)s s insgesamt abgebrochen") % {
+                    "seconds": _seconds(self.deadline)
+                }
+            else:
+                detail = _("Zeitüberschreitung nach %(seconds)s s") % {
+                    "seconds": _seconds(self.timeout)
+                }
         except socket.gaierror as exc:
             host = urlsplit(self.url).hostname
             if exc.errno == socket.EAI_AGAIN:
@@ -334,7 +368,7 @@ class _Checker:
     def _addresses(self, target: _Target) -> list[str]:
         """Return where the host can be reached, or refuse if any address is not public."""
         literal = _literal_address(target.host)
-        addresses = [literal] if literal else resolve(target.host, target.port)
+        addresses = [literal] if literal else _resolve_by(target.host, target.port, self.ends_at)
         if not self.allow_private:
             for address in addresses:
                 if not is_public_address(address):
@@ -346,7 +380,7 @@ class _Checker:
         self, target: _Target, addresses: list[str], method: str
     ) -> http.client.HTTPResponse:
         """Make one request to the checked addresses; return the response, already closed."""
-        deadline = time.monotonic() + self.timeout
+        deadline = min(time.monotonic() + self.timeout, self.ends_at)
         sock = _connect(addresses, target.port, deadline)
         try:
             if target.scheme == "https":
@@ -441,6 +475,31 @@ def _connect(addresses: list[str], port: int, deadline: float) -> socket.socket:
         except OSError as exc:
             error = exc
     raise error
+
+
+def _resolve_by(host: str, port: int, deadline: float) -> list[str]:
+    """Resolve a name, or raise TimeoutError at the deadline (the lookup may go on alone)."""
+    outcome: dict[str, object] = {}
+
+    def look_up() -> None:
+        try:
+            outcome["addresses"] = resolve(host, port)
+        except BaseException as exc:  # handed to the checking thread
+            outcome["error"] = exc
+
+    # A daemon thread: a resolver that hangs past every limit cannot hold up the process.
+    lookup = threading.Thread(target=look_up, name=f"linkcheck-resolve-{host}", daemon=True)
+    lookup.start()
+    lookup.join(_remaining(deadline))
+    if lookup.is_alive():
+        raise TimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["addresses"]
+
+
+def _seconds(value: float) -> str:
+    return number_format(value if value % 1 else int(value))
 
 
 def _remaining(deadline: float) -> float:

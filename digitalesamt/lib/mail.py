@@ -5,16 +5,37 @@
 
 Mail goes out in German (LANGUAGE_CODE) whatever language the page that caused it was in:
 the people who read it are the ministry's staff and the Kommunen's.
+
+A queued mail that cannot be sent (SMTP down, refused, timed out) is tried again after each
+delay of MAIL_RETRY_DELAYS in turn (60 s, 5 min, 30 min, 2 h, 6 h: about 8.6 hours in all);
+after the last try it is given up, `mail_undelivered` tells whoever keeps a list of them
+(awards: the ministry's list of undelivered mails) and the task fails.
+A backend that cannot run a task later (the immediate one of development and the tests) gives
+up at the first failure.
 """
 
+import datetime
+import logging
+import smtplib
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.dispatch import Signal
 from django.tasks import task
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+
+logger = logging.getLogger(__name__)
+
+# Sent once for a mail given up on, with subject, body, recipients, error (the last one, as
+# text), attempts and first_attempt_at (a datetime).
+mail_undelivered = Signal()
+
+# What a mail server or the way to it can do wrong; anything else is a bug and fails the task.
+DELIVERY_ERRORS = (smtplib.SMTPException, OSError)
 
 
 def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -27,9 +48,52 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 @task
-def send_mail_task(*, subject: str, body: str, recipients: list[str]) -> int:
-    """Send one plain-text mail from the worker."""
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+def send_mail_task(
+    *,
+    subject: str,
+    body: str,
+    recipients: list[str],
+    attempt: int = 1,
+    first_attempt_at: str | None = None,
+) -> int:
+    """Send one plain-text mail from the worker; on failure queue the next try or give up."""
+    first = parse_datetime(first_attempt_at) if first_attempt_at else timezone.now()
+    try:
+        return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except DELIVERY_ERRORS as error:
+        delays = settings.MAIL_RETRY_DELAYS
+        later = send_mail_task.get_backend().supports_defer
+        if later and attempt <= len(delays):
+            run_after = timezone.now() + datetime.timedelta(seconds=delays[attempt - 1])
+            logger.warning(
+                "Mail %r to %s failed (attempt %d, %s); trying again at %s",
+                subject,
+                recipients,
+                attempt,
+                error,
+                run_after.isoformat(),
+            )
+            send_mail_task.using(run_after=run_after).enqueue(
+                subject=subject,
+                body=body,
+                recipients=recipients,
+                attempt=attempt + 1,
+                first_attempt_at=first.isoformat(),
+            )
+            return 0
+        logger.error(
+            "Mail %r to %s given up after %d attempts: %s", subject, recipients, attempt, error
+        )
+        mail_undelivered.send(
+            sender=send_mail_task.func,
+            subject=subject,
+            body=body,
+            recipients=recipients,
+            error=f"{type(error).__name__}: {error}",
+            attempts=attempt,
+            first_attempt_at=first,
+        )
+        raise  # the task fails too, for whoever watches the queue
 
 
 def send_later(name: str, context: dict[str, Any], recipients: Sequence[str]) -> None:
@@ -38,7 +102,12 @@ def send_later(name: str, context: dict[str, Any], recipients: Sequence[str]) ->
     if not recipients:
         return
     subject, body = render(name, context)
-    send_mail_task.enqueue(subject=subject, body=body, recipients=recipients)
+    queue(subject=subject, body=body, recipients=recipients)
+
+
+def queue(*, subject: str, body: str, recipients: Sequence[str]) -> None:
+    """Queue a mail already rendered (a mail sent again), as its first attempt."""
+    send_mail_task.enqueue(subject=subject, body=body, recipients=list(recipients))
 
 
 def send_now(name: str, context: dict[str, Any], recipients: Sequence[str]) -> int:

@@ -6,9 +6,11 @@ connection.
 """
 
 import ipaddress
+import math
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -100,8 +102,26 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(200)
             else:
                 self.redirect("/cookie", {"Set-Cookie": "sitzung=1; Path=/"})
-        elif path == "/slow":
+        elif path == "/slow" or path.startswith("/slow/"):
             self.server.release.wait(10)
+            self.reply(200)
+        elif path.startswith("/slow-hop/"):  # each hop answers after 0.3 s, all in time
+            self.server.release.wait(0.3)
+            hop = int(path.removeprefix("/slow-hop/"))
+            if hop:
+                self.redirect(f"/slow-hop/{hop - 1}")
+            else:
+                self.reply(200)
+        elif path == "/slow-head":  # HEAD refused after 0.3 s, GET answers after 0.3 s
+            self.server.release.wait(0.3)
+            self.reply(405 if self.command == "HEAD" else 200)
+        elif path.startswith("/pause/"):  # counts the requests in flight at once
+            with self.server.lock:
+                self.server.in_flight += 1
+                self.server.most_in_flight = max(self.server.most_in_flight, self.server.in_flight)
+            self.server.release.wait(0.2)
+            with self.server.lock:
+                self.server.in_flight -= 1
             self.reply(200)
         elif path == "/drip":
             self.drip()
@@ -151,6 +171,8 @@ class LocalServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.seen: list[Seen] = []
         self.release = threading.Event()  # lets the slow handlers go at the end of a test
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
 
     def url(self, path: str, scheme: str = "http") -> str:
         return f"{scheme}://127.0.0.1:{self.server_port}{path}"
@@ -392,6 +414,92 @@ def test_the_timeout_comes_from_the_settings(server, settings):
     check = check_url(server.url("/slow"), allow_private=True)
 
     assert check.detail == "Zeitüberschreitung nach 0,5 s"
+
+
+def test_the_deadline_covers_every_redirect(server, settings):
+    settings.LINKCHECK_DEADLINE = 0.8
+
+    started = time.monotonic()
+    check = check_url(server.url("/slow-hop/5"), allow_private=True, timeout=0.5)
+
+    assert time.monotonic() - started < 1.2  # six hops of 0.3 s each would take 1.8 s
+    assert check.result == LinkCheckResult.BROKEN
+    assert check.detail.startswith("Zeitüberschreitung: nach 0,8 s insgesamt abgebrochen")
+    assert "weitergeleitet auf" in check.detail
+
+
+def test_the_deadline_covers_the_get_after_a_head(server, settings):
+    settings.LINKCHECK_DEADLINE = 0.45
+
+    check = check_url(server.url("/slow-head"), allow_private=True, timeout=0.4)
+
+    assert check.detail == "Zeitüberschreitung: nach 0,45 s insgesamt abgebrochen"
+    assert server.paths() == [("HEAD", "/slow-head"), ("GET", "/slow-head")]
+
+
+def test_a_request_within_the_deadline_still_has_its_own_timeout(server, settings):
+    settings.LINKCHECK_DEADLINE = 30
+
+    check = check_url(server.url("/slow"), allow_private=True, timeout=0.3)
+
+    assert check.detail == "Zeitüberschreitung nach 0,3 s"
+
+
+def test_the_deadline_covers_a_name_lookup_that_hangs(monkeypatch, settings):
+    settings.LINKCHECK_DEADLINE = 0.3
+    answer = threading.Event()
+
+    def resolve(host, port):
+        answer.wait(5)  # as a resolver that gets no answer from its name server
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(linkcheck, "resolve", resolve)
+    started = time.monotonic()
+    check = check_url("https://amt.example/antrag")
+    answer.set()
+
+    assert time.monotonic() - started < 1
+    assert check.result == LinkCheckResult.BROKEN
+    assert check.detail == "Zeitüberschreitung: nach 0,3 s insgesamt abgebrochen"
+
+
+def test_check_urls_checks_as_many_at_once_as_the_settings_say(server, settings):
+    settings.LINKCHECK_WORKERS = 2
+
+    checks = check_urls([server.url(f"/pause/{n}") for n in range(6)], allow_private=True)
+
+    assert all(check.ok for check in checks.values())
+    assert server.most_in_flight == 2
+
+
+def test_two_thousand_refused_links_take_a_moment_not_minutes():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    urls = [f"http://127.0.0.1:{port}/verfahren/{n}" for n in range(2000)]
+
+    started = time.monotonic()
+    checks = check_urls(urls, allow_private=True)
+
+    assert {check.detail for check in checks.values()} == {"Verbindung abgelehnt"}
+    assert time.monotonic() - started < 20  # 2,000 at 0.2 ms to 3 ms each
+
+
+def test_links_that_hang_take_at_most_their_share_of_the_deadline(server, settings):
+    """ceil(links / workers) × deadline, the bound awards.tasks promises for one batch."""
+    settings.LINKCHECK_DEADLINE = 0.1
+    settings.LINKCHECK_WORKERS = 8
+    urls = [server.url(f"/slow/{n}") for n in range(100)]
+
+    started = time.monotonic()
+    checks = check_urls(urls, allow_private=True, timeout=5)
+    elapsed = time.monotonic() - started
+
+    assert {check.detail for check in checks.values()} == {
+        "Zeitüberschreitung: nach 0,1 s insgesamt abgebrochen"
+    }
+    bound = math.ceil(100 / 8) * 0.1
+    assert bound <= elapsed < bound * 1.5 + 0.5
 
 
 def test_a_closed_port_is_broken():
