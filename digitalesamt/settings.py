@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy and Cross-Origin-Resource-Policy on every answer, static files too.
+    "digitalesamt.lib.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,7 +56,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the CSRF check, which reads a form's body (an upload's too) before any view runs,
+    # and after the user is known, whom its German 400 page shows in the header.
+    "digitalesamt.lib.middleware.RequestGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "digitalesamt.lib.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "digitalesamt.urls"
@@ -124,7 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's list of 20,000 common passwords, checked for their core as well: a common word
+    # doubled or padded with digits and marks to reach 12 characters ("passwordpassword").
+    {"NAME": "digitalesamt.accounts.passwords.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -201,6 +209,14 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+# No page uses a camera, a microphone, the location or any other device feature.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+# Other sites may not embed what this site serves, except what is meant for them: the open
+# data and the signet (their views say "cross-origin"; digitalesamt.lib.middleware).
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
 # Background work (link checks, documents): run at once in development and tests; in production
 # TASKS_BACKEND=database queues it in PostgreSQL for `manage.py db_worker`.
@@ -244,9 +260,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "digitalesamt.accounts.backends.lockout_response"
 AXES_VERBOSE = False  # failures are still logged; no banner on every manage.py command
-# Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For.
+# Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For,
+# believed only when the request came from one of TRUSTED_PROXY_ADDRESSES (addresses or
+# networks such as 10.0.0.0/24) and every proxy between passed it on; otherwise the address
+# is the socket's. The lockout and the rate limits count by it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=["127.0.0.1", "::1"])
 AXES_CLIENT_IP_CALLABLE = "digitalesamt.accounts.backends.client_ip"
+# The username as axes stores it: cut to its column (255), or a long one would fail the insert.
+AXES_USERNAME_CALLABLE = "digitalesamt.accounts.backends.attempted_username"
 # --- end accounts ---
 
 LOGGING = {
@@ -293,3 +315,20 @@ TASK_STALE_AFTER = env.int("TASK_STALE_AFTER", default=30 * 60)
 MAIL_RETRY_DELAYS = [
     int(delay) for delay in env.list("MAIL_RETRY_DELAYS", default=[60, 300, 1800, 7200, 21600])
 ]
+
+# --- rate limits (digitalesamt.lib.ratelimit): uses per period ("5/h", "30/5m"); 0 = off ---
+# Counted in the shared cache for every process, per client address (TRUSTED_PROXY_COUNT) or for
+# everybody together; a use past the limit is answered 429 with the German page and Retry-After.
+# Login attempts from one address, whatever the username, before the password hash is computed.
+RATE_LIMIT_LOGIN_PER_ADDRESS = env.str("RATE_LIMIT_LOGIN_PER_ADDRESS", default="30/5m")
+# Requests for a new password from one address, and for one e-mail address from anywhere.
+RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS = env.str(
+    "RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS", default="10/h"
+)
+RATE_LIMIT_PASSWORD_RESET_PER_EMAIL = env.str("RATE_LIMIT_PASSWORD_RESET_PER_EMAIL", default="3/h")
+# Messages of the accessibility feedback form from one address, and from everybody together.
+RATE_LIMIT_FEEDBACK_PER_ADDRESS = env.str("RATE_LIMIT_FEEDBACK_PER_ADDRESS", default="5/h")
+RATE_LIMIT_FEEDBACK = env.str("RATE_LIMIT_FEEDBACK", default="50/h")
+# Documents (plaque, signet) rendered because somebody asked for one not stored yet.
+RATE_LIMIT_RENDER_PER_ADDRESS = env.str("RATE_LIMIT_RENDER_PER_ADDRESS", default="20/m")
+RATE_LIMIT_RENDER = env.str("RATE_LIMIT_RENDER", default="120/m")

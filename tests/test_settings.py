@@ -1,10 +1,13 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
+
+from tests.factories import AwardFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,3 +103,53 @@ def test_the_shared_cache_is_the_database_unless_redis_is_named(redis_url, backe
     assert result.returncode == 0, result.stderr
     location = redis_url or "digitalesamt_cache"
     assert result.stdout.split()[-2:] == [backend, location]  # after shell's import notice
+
+
+@pytest.mark.django_db
+def test_pages_allow_no_device_feature_and_no_embedding_by_other_sites(client):
+    response = client.get("/")
+
+    policy = response["Permissions-Policy"]
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in policy
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/auszeichnungen.json",
+        "/api/v1/auszeichnungen.csv",
+        "/feeds/auszeichnungen.atom",
+        "/api/v1/openapi.json",
+        "/auszeichnungen/DA-2021-0001/signet.svg",
+        "/auszeichnungen/DA-2021-0001/signet.png",
+    ],
+)
+def test_open_data_and_the_signet_stay_usable_from_other_sites_also_when_unchanged(client, url):
+    AwardFactory(number="DA-2021-0001")
+    first = client.get(url)
+
+    again = client.get(url, headers={"if-none-match": first["ETag"]})
+
+    assert first.status_code == 200
+    assert first["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert again.status_code == 304
+    assert again["Cross-Origin-Resource-Policy"] == "cross-origin"
+
+
+def test_settings_refuse_to_start_with_a_rate_that_is_no_rate():
+    result = run_manage("check", env={**PRODUCTION_ENV, "RATE_LIMIT_FEEDBACK": "often"})
+
+    assert result.returncode != 0
+    assert "RATE_LIMIT_FEEDBACK is not a rate" in result.stderr
+
+
+def test_the_example_environment_lists_every_setting_read_from_the_environment():
+    read = set(
+        re.findall(r'env\.\w+\(\s*"([A-Z_0-9]+)"', (ROOT / "digitalesamt/settings.py").read_text())
+    )
+    listed = set(re.findall(r"^([A-Z_0-9]+)=", (ROOT / ".env.example").read_text(), re.M))
+
+    assert read - listed == set()

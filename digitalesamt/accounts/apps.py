@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "digitalesamt.accounts"
     label = "accounts"
     verbose_name = _("Zugänge")
+
+    def ready(self) -> None:
+        from digitalesamt.lib import ratelimit  # noqa: F401 - registers the check of the rates

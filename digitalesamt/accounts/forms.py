@@ -5,10 +5,12 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from digitalesamt.lib import mail
 from municipalities.models import Membership, Municipality
 
 from .invitations import InvitationError, check_new_email, pending_invitation, same_address
@@ -27,8 +29,20 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, request: HttpRequest | None = None, *args: object, **kwargs: object):
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = _("E-Mail-Adresse oder Benutzername")
+        username = self.fields["username"]
+        username.label = _("E-Mail-Adresse oder Benutzername")
         self.fields["password"].label = _("Passwort")
+        # Django sets max_length after the field is built, so nothing checks it: a name no
+        # user can have would reach authenticate() and the record of failed attempts.
+        username.validators.append(
+            MaxLengthValidator(
+                username.max_length,
+                _(
+                    "Geben Sie höchstens %(limit_value)d Zeichen ein: so lang ist eine "
+                    "E-Mail-Adresse oder ein Benutzername hier höchstens."
+                ),
+            )
+        )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
@@ -37,7 +51,11 @@ class LoginForm(AuthenticationForm):
 
 
 class PasswordResetRequestForm(PasswordResetForm):
-    """Send the reset link from SITE_URL; an invited user who lost the invitation gets one too."""
+    """Send the reset link from SITE_URL; an invited user who lost the invitation gets one too.
+
+    Saved by the worker (digitalesamt.accounts.tasks), never in a request; each mail is then
+    queued once more, so that a mail server down gets it tried again later.
+    """
 
     def __init__(self, *args: object, **kwargs: object):
         super().__init__(*args, **kwargs)
@@ -52,6 +70,18 @@ class PasswordResetRequestForm(PasswordResetForm):
             if same_address(email, user.email)
             and (user.has_usable_password() or pending_invitation(user))
         )
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict,
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        # The templates are <name>_subject.txt and <name>.txt, as digitalesamt.lib.mail reads them.
+        mail.send_later(email_template_name.removesuffix(".txt"), context, [to_email])
 
 
 class NewPasswordForm(SetPasswordForm):

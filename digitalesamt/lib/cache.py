@@ -1,6 +1,7 @@
 """Bodies that are built once per data version: kept in the shared cache, hot ones also in memory.
 
     page = versioned_bytes(f"holders:{version.token}:{query}", build, timeout=300)
+    figures = versioned_value(f"statistics:{version.token}:{language}", compute, timeout=300)
 
 The key must name everything the bytes depend on (the data version first of all), so an entry
 never changes once written: a new version is a new key. That makes two levels safe:
@@ -15,6 +16,7 @@ never changes once written: a new version is a new key. That makes two levels sa
 Locks, counters and anything else that changes under one key stay in the shared cache alone.
 """
 
+import pickle
 import threading
 import time
 import zlib
@@ -88,3 +90,16 @@ def versioned_bytes(key: str, build: Callable[[], bytes], *, timeout: int) -> by
     if limit:
         memory.put(key, body, limit, timeout)
     return body
+
+
+def versioned_value(key: str, build: Callable[[], object], *, timeout: int) -> object:
+    """Return the value stored under `key` (anything pickle keeps), built once like a body.
+
+    The shared cache pickles whatever it stores anyway; here the pickle is the body, so the
+    value has both levels of `versioned_bytes` and each reader gets a copy of its own.
+    """
+
+    def pickled() -> bytes:
+        return pickle.dumps(build(), protocol=pickle.HIGHEST_PROTOCOL)
+
+    return pickle.loads(versioned_bytes(key, pickled, timeout=timeout))  # noqa: S301 - our own

@@ -403,14 +403,30 @@ def test_authenticate_without_a_request_is_not_throttled_but_still_checks(clerk)
 
 
 @pytest.mark.parametrize(
-    ("count", "forwarded", "expected"),
-    [(0, "203.0.113.9", "10.0.0.1"), (1, "198.51.100.7, 203.0.113.9", "203.0.113.9")],
-    ids=["direct", "behind-one-proxy"],
+    ("count", "remote", "forwarded", "expected"),
+    [
+        (0, "10.0.0.1", "203.0.113.9", "10.0.0.1"),
+        (1, "10.0.0.1", "198.51.100.7, 203.0.113.9", "203.0.113.9"),
+        (1, "192.0.2.50", "203.0.113.9", "192.0.2.50"),
+        (2, "10.0.0.1", "198.51.100.7, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+        (2, "10.0.0.1", "203.0.113.9, 192.0.2.8", "10.0.0.1"),
+        (1, "10.0.0.1", "", "10.0.0.1"),
+        (1, "10.0.0.1", "unknown", "10.0.0.1"),
+    ],
+    ids=[
+        "direct",
+        "behind-one-proxy",
+        "not-through-the-proxy",
+        "behind-two-proxies",
+        "inner-hop-not-a-proxy",
+        "proxy-forwarded-nothing",
+        "forwarded-no-address",
+    ],
 )
-def test_client_ip_trusts_only_the_configured_proxies(rf, count, forwarded, expected):
-    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+def test_client_ip_trusts_only_the_configured_proxies(rf, count, remote, forwarded, expected):
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
 
-    with override_settings(TRUSTED_PROXY_COUNT=count):
+    with override_settings(TRUSTED_PROXY_COUNT=count, TRUSTED_PROXY_ADDRESSES=["10.0.0.0/29"]):
         assert client_ip(request) == expected
 
 

@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from digitalesamt.lib import charts
+from digitalesamt.lib.cache import memory
 from digitalesamt.public.views.map import _map_context
 from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -219,14 +221,40 @@ def make_holders(count: int) -> None:
 
 
 @pytest.mark.parametrize("holders", [0, 2, 40])
-def test_map_costs_three_queries_however_many_holders(client, django_assert_num_queries, holders):
+def test_map_costs_three_queries_however_many_holders(client, holders):
     make_holders(holders)
     place(name="Ohne Auszeichnung")
 
-    with django_assert_num_queries(3):  # version, Gemeinden, holders
+    with count_queries() as counted:
         response = client.get(MAP_URL)
 
+    assert len(counted.own) == 3  # version, Gemeinden, holders
+    assert len(counted.cache) <= 4  # a read that misses, a write
     assert len(point_links(response.content.decode())) == holders
+
+
+@pytest.mark.parametrize("holders", [2, 40])
+def test_the_drawn_map_is_shared_by_every_process(client, holders):
+    make_holders(holders)
+    first = client.get(MAP_URL)
+    memory.clear()  # another process
+
+    with count_queries() as counted:
+        again = client.get(MAP_URL)
+
+    assert len(counted.own) == 1  # the version; the drawing comes from the shared cache
+    assert len(counted.cache) == 1
+    assert again.content == first.content
+
+
+def test_the_drawn_map_is_kept_per_language(client, hoesbach):
+    AwardFactory(municipality=hoesbach, issued_on=datetime.date(2021, 7, 28))
+    german = client.get(MAP_URL).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(MAP_URL).content.decode()
+
+    assert "ausgezeichnet am 28. Juli 2021" in german
+    assert "ausgezeichnet am" not in english
 
 
 def test_map_sends_etag_last_modified_and_public_cache_control(client, hoesbach):

@@ -7,10 +7,13 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from digitalesamt.lib.cache import memory
 from digitalesamt.public import version as public_version
+from digitalesamt.public.views import statistics
 from municipalities.constants import Kind
-from municipalities.models import ProcedureLink, Threshold
+from municipalities.models import Municipality, ProcedureLink, Threshold
 from tests.factories import AwardFactory, MunicipalityFactory
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -243,16 +246,62 @@ def make_holders(count: int) -> None:
 
 
 @pytest.mark.parametrize("holders", [0, 3, 60])
-def test_statistics_cost_five_queries_however_many_holders(
-    client, django_assert_num_queries, holders
-):
+def test_statistics_cost_four_queries_however_many_holders(client, holders):
     make_holders(holders)
 
-    # version, Bezirke, awards per Bezirk and kind, Kommunen per kind, awards per month
-    with django_assert_num_queries(5):
+    with count_queries() as counted:
         response = client.get(STATISTICS_URL)
 
+    # version, Kommunen with their thresholds, valid awards, active links per Kommune
+    assert len(counted.own) == 4
+    assert len(counted.cache) <= 4  # a read that misses, a write
     assert response.context["holders_total"] == holders
+
+
+@pytest.mark.parametrize("holders", [3, 60])
+def test_computed_statistics_are_shared_by_every_process(client, holders):
+    make_holders(holders)
+    first = client.get(STATISTICS_URL)
+    memory.clear()  # another process
+
+    with count_queries() as counted:
+        again = client.get(STATISTICS_URL)
+
+    assert len(counted.own) == 1  # the version; the figures come from the shared cache
+    assert len(counted.cache) == 1
+    assert again.content == first.content
+
+
+def test_statistics_are_cached_per_language(client, programme):
+    german = client.get(STATISTICS_URL).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(STATISTICS_URL).content.decode()
+
+    assert "Juli 2021" in german
+    assert "July 2021" in english and "Juli 2021" not in english
+
+
+def test_the_live_counts_follow_the_counting_rule(programme):
+    kommune = MunicipalityFactory(name="Mit Inaktiven")
+    link_procedures(kommune, 3)
+    ProcedureLink.objects.filter(municipality=kommune).order_by("pk").first().delete()
+    ProcedureLink.objects.create(
+        municipality=kommune,
+        title="Alt",
+        url="https://alt.example/",
+        scope="kommunal",
+        active=False,
+    )
+
+    expected = {
+        pk: count
+        for pk, count in Municipality.objects.with_procedure_count().values_list(
+            "pk", "procedure_count"
+        )
+        if count
+    }
+    assert statistics.live_counts() == expected
+    assert expected[kommune.pk] == 2
 
 
 def test_statistics_send_etag_last_modified_and_public_cache_control(

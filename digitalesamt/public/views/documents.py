@@ -5,6 +5,7 @@ it is served with its version as the ETag. One that is not stored yet is rendere
 (at once with the immediate backend) while the browser gets a short "wird erstellt" page.
 """
 
+import re
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -12,17 +13,41 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from awards import documents
 from awards.models import Award
 from awards.tasks import render_document, render_lock_key
+from digitalesamt.accounts.backends import client_ip
 from digitalesamt.lib.http import Version, conditional
+from digitalesamt.lib.middleware import cross_origin
+from digitalesamt.lib.ratelimit import Limit, RateLimited, address_key
 
 from .verification import find_award
 
 DOCUMENT_MAX_AGE = 3600  # an hour: a rename or a revocation reaches every cache within it
 RENDER_LOCK_SECONDS = 120
+# Digits as people type them: "²" or "٣" are digits to str.isdigit() but no width.
+WIDTH = re.compile(r"[0-9]{1,5}")
+
+# A document not stored yet is rendered on request: a limit per address and one for everybody.
+RENDERS_PER_ADDRESS = Limit(
+    "render-address",
+    "RATE_LIMIT_RENDER_PER_ADDRESS",
+    gettext_lazy(
+        "Von Ihrem Internetanschluss wurden zu viele Dokumente angefordert, die erst erstellt "
+        "werden müssen: höchstens %(count)s je %(period)s."
+    ),
+)
+RENDERS = Limit(
+    "render",
+    "RATE_LIMIT_RENDER",
+    gettext_lazy(
+        "Gerade werden so viele Dokumente erstellt, wie der Server schafft: höchstens "
+        "%(count)s je %(period)s."
+    ),
+)
 
 Choice = Callable[[HttpRequest], documents.Document | None]
 
@@ -52,7 +77,7 @@ def _plaque(request: HttpRequest) -> documents.Document | None:
 
 def _signet_png(request: HttpRequest) -> documents.Document | None:
     width = request.GET.get("breite", str(documents.SIGNET_DEFAULT_WIDTH)).strip()
-    return documents.SIGNET_PNGS.get(int(width)) if width.isdigit() else None
+    return documents.SIGNET_PNGS.get(int(width)) if WIDTH.fullmatch(width) else None
 
 
 def _signet_svg(request: HttpRequest) -> documents.Document:
@@ -69,6 +94,7 @@ def plaque(request: HttpRequest, number: str) -> HttpResponse:
     return _document_response(request, number, document)
 
 
+@cross_origin
 @require_safe
 @versioned(_signet_png)
 def signet_png(request: HttpRequest, number: str) -> HttpResponse:
@@ -79,6 +105,7 @@ def signet_png(request: HttpRequest, number: str) -> HttpResponse:
     return _document_response(request, number, document)
 
 
+@cross_origin
 @require_safe
 @versioned(_signet_svg)
 def signet_svg(request: HttpRequest, number: str) -> HttpResponse:
@@ -102,7 +129,7 @@ def _document_response(
         return render(request, "public/document_error.html", context, status=410)
     name = documents.storage_name(request.facts, document)
     if not default_storage.exists(name):
-        render_document_soon(award, document, name)
+        render_document_soon(award, document, name, client=address_key(client_ip(request)))
         if not default_storage.exists(name):
             response = render(request, "public/document_pending.html", {"award": award}, status=503)
             response["Retry-After"] = "5"
@@ -113,8 +140,23 @@ def _document_response(
     )
 
 
-def render_document_soon(award: Award, document: documents.Document, name: str) -> None:
+def render_document_soon(
+    award: Award, document: documents.Document, name: str, *, client: str | None = None
+) -> None:
     """Queue the rendering once per document across every process (the lock is in the shared
-    cache; inline with the immediate backend)."""
-    if cache.add(render_lock_key(name), True, timeout=RENDER_LOCK_SECONDS):
-        render_document.enqueue(award_id=award.pk, document=document.name)
+    cache; inline with the immediate backend).
+
+    The request that takes the lock counts against the limits of renders, those that find it
+    taken wait for the same render and count for nothing; a refusal lifts the lock again.
+    """
+    lock = render_lock_key(name)
+    if not cache.add(lock, True, timeout=RENDER_LOCK_SECONDS):
+        return
+    try:
+        if client is not None:
+            RENDERS_PER_ADDRESS.hit(client)
+        RENDERS.hit()
+    except RateLimited:
+        cache.delete(lock)
+        raise
+    render_document.enqueue(award_id=award.pk, document=document.name)

@@ -2,7 +2,8 @@
 
 Nothing is loaded from a third party: the map is drawn from the coordinates in the register
 (every Gemeinde as a faint dot gives Bavaria its shape), so no visitor's address reaches a
-tile server. It costs a fixed number of queries however many holders there are.
+tile server. It costs a fixed number of queries however many holders there are, and is drawn
+once per data version and language for every process (the shared cache).
 """
 
 import datetime
@@ -14,18 +15,24 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.models import Award
 from digitalesamt.lib import charts
+from digitalesamt.lib.cache import versioned_value
 from digitalesamt.lib.http import conditional
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality
 
 from ..constants import GROUP_OF_KIND, KIND_GROUPS, KindGroup
 from ..version import MAX_AGE, public_version
+
+# The data version is part of the key (a rename in the register renews it too), so a new award
+# shows at once; the timeout only bounds how long an old version's drawing takes room.
+MAP_CACHE_TIMEOUT = 3600
 
 
 @dataclass(frozen=True)
@@ -204,4 +211,7 @@ def _map_context() -> dict:
 @conditional(public_version, max_age=MAX_AGE)
 def holder_map(request: HttpRequest) -> HttpResponse:
     """Show every holder as a point on a map of Bavaria that links to its Kommune page."""
-    return render(request, "public/map.html", _map_context())
+    # The same for every visitor of a version and language: drawn once for all processes.
+    key = f"public:map:{request.version.token}:{translation.get_language()}"
+    context = versioned_value(key, _map_context, timeout=MAP_CACHE_TIMEOUT)
+    return render(request, "public/map.html", context)

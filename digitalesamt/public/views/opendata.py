@@ -29,6 +29,7 @@ from django.views.decorators.http import require_safe
 from awards.models import Award
 from digitalesamt.lib.cache import versioned_bytes
 from digitalesamt.lib.http import Version, conditional, digest
+from digitalesamt.lib.middleware import cross_origin
 from municipalities.constants import Kind
 
 from ..openapi import openapi_document
@@ -72,7 +73,7 @@ def open_data(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         )
         return response
 
-    return require_safe(wrapper)
+    return cross_origin(require_safe(wrapper))
 
 
 def versioned(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -253,6 +254,11 @@ def _award_summary(award: Award, kommune_url: str) -> str:
 @versioned
 def awards_feed(request: HttpRequest) -> HttpResponse:
     """Serve the newest awards as an Atom feed, newest first."""
+    body = cached_body(request, "atom", _feed_body)
+    return HttpResponse(body, content_type=AwardFeed.content_type)
+
+
+def _feed_body() -> bytes:
     awards = valid_awards().order_by("-issued_on", "-number")[:FEED_LENGTH]
     with in_data_language():
         feed = AwardFeed(
@@ -284,6 +290,4 @@ def awards_feed(request: HttpRequest) -> HttpResponse:
                 categories=[municipality.get_kind_display()],
                 related_link=kommune_url,
             )
-        response = HttpResponse(content_type=feed.content_type)
-        feed.write(response, "utf-8")
-    return response
+        return feed.writeString("utf-8").encode("utf-8")

@@ -9,9 +9,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from digitalesamt.accounts.backends import client_ip
 from digitalesamt.lib import mail
+from digitalesamt.lib.middleware import too_many_requests
+from digitalesamt.lib.ratelimit import Limit, RateLimited, address_key
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 
@@ -22,6 +26,24 @@ ACCESSIBILITY_STATEMENT_DATE = datetime.date(2026, 11, 21)
 PRIVACY_STATEMENT_DATE = datetime.date(2026, 11, 21)
 # Shown on the accessibility statement for everyone who cannot or will not use the form.
 ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@stmd.bayern.de"
+
+# Each message becomes a mail to the ministry: a limit per address and one for everybody.
+FEEDBACK_PER_ADDRESS = Limit(
+    "feedback-address",
+    "RATE_LIMIT_FEEDBACK_PER_ADDRESS",
+    gettext_lazy(
+        "Von Ihrem Internetanschluss kamen schon so viele Rückmeldungen, wie das Formular "
+        "annimmt: höchstens %(count)s je %(period)s."
+    ),
+)
+FEEDBACK = Limit(
+    "feedback",
+    "RATE_LIMIT_FEEDBACK",
+    gettext_lazy(
+        "Das Formular hat gerade so viele Rückmeldungen erhalten, wie es annimmt: höchstens "
+        "%(count)s je %(period)s von allen zusammen."
+    ),
+)
 
 
 @require_safe
@@ -73,6 +95,15 @@ def accessibility(request: HttpRequest) -> HttpResponse:
         form = AccessibilityFeedbackForm(request.POST)
         if form.is_valid():
             if not form.is_spam():
+                try:
+                    FEEDBACK_PER_ADDRESS.hit(address_key(client_ip(request)))
+                    FEEDBACK.hit()
+                except RateLimited as refusal:
+                    # The form comes back with the message in it: nothing typed is lost.
+                    context = _accessibility_context(form)
+                    return too_many_requests(
+                        request, refusal, "public/pages/accessibility.html", context
+                    )
                 _send_feedback(form.cleaned_data, recipients=recipients)
             # A bot that filled the trap is told the same as a person: nothing to learn from.
             messages.success(
@@ -94,16 +125,17 @@ def accessibility(request: HttpRequest) -> HttpResponse:
     else:
         page = request.GET.get("seite", "")[:500]
         form = AccessibilityFeedbackForm(initial={"page": page} if page else None)
-    return render(
-        request,
-        "public/pages/accessibility.html",
-        {
-            "form": form if recipients else None,
-            "statement_date": ACCESSIBILITY_STATEMENT_DATE,
-            "contact_email": ACCESSIBILITY_CONTACT_EMAIL,
-            "site_host": site_host(),
-        },
-    )
+    context = _accessibility_context(form if recipients else None)
+    return render(request, "public/pages/accessibility.html", context)
+
+
+def _accessibility_context(form: AccessibilityFeedbackForm | None) -> dict:
+    return {
+        "form": form,
+        "statement_date": ACCESSIBILITY_STATEMENT_DATE,
+        "contact_email": ACCESSIBILITY_CONTACT_EMAIL,
+        "site_host": site_host(),
+    }
 
 
 def _send_feedback(data: dict[str, str], *, recipients: list[str]) -> None:

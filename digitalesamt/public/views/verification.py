@@ -24,6 +24,8 @@ from municipalities.constants import Kind
 from municipalities.models import Threshold
 
 VERIFY_MAX_AGE = 60
+# What the number field takes (its maxlength): an award number is 12 characters.
+NUMBER_MAX_LENGTH = 40
 
 
 def normalize_award_number(text: str) -> str:
@@ -49,9 +51,14 @@ def _wants_json(request: HttpRequest) -> bool:
 def verify_form(request: HttpRequest) -> HttpResponse:
     """Take a number typed from a plaque and open its verification page."""
     number = request.GET.get("nummer", "").strip()
-    if number:
-        return redirect("awards:verify", number=normalize_award_number(number))
-    return render(request, "public/verify_form.html")
+    if not number:
+        return render(request, "public/verify_form.html")
+    normalized = normalize_award_number(number)
+    if "/" in normalized or len(normalized) > NUMBER_MAX_LENGTH:
+        # No award number has a slash or is this long, and a slash would leave the page's path.
+        context = {"number": number[:NUMBER_MAX_LENGTH]}
+        return render(request, "public/verify_unknown.html", context, status=404)
+    return redirect("awards:verify", number=normalized)
 
 
 @require_safe
