@@ -321,6 +321,7 @@ MAIL_RETRY_DELAYS = [
 # everybody together; a use past the limit is answered 429 with the German page and Retry-After.
 # Login attempts from one address, whatever the username, before the password hash is computed.
 RATE_LIMIT_LOGIN_PER_ADDRESS = env.str("RATE_LIMIT_LOGIN_PER_ADDRESS", default="30/5m")
+RATE_LIMIT_LOGIN_BURST_PER_ADDRESS = env.str("RATE_LIMIT_LOGIN_BURST_PER_ADDRESS", default="2/5s")
 # Requests for a new password from one address, and for one e-mail address from anywhere.
 RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS = env.str(
     "RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS", default="10/h"

@@ -23,3 +23,6 @@ WHITENOISE_USE_FINDERS = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # Live-server and thread connections close after each use, so the test database can be dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Tests log in many times a second from one address; the burst limit has a test of its own
+# (tests/accounts/test_limits.py), the longer login limit stays on.
+RATE_LIMIT_LOGIN_BURST_PER_ADDRESS = "0"

@@ -14,13 +14,15 @@ from django.utils.translation import gettext_lazy as _
 
 from digitalesamt.lib.ratelimit import Limit, address_key
 
-LOGINS_PER_ADDRESS = Limit(
-    "login-address",
-    "RATE_LIMIT_LOGIN_PER_ADDRESS",
-    _(
-        "Von Ihrem Internetanschluss kamen zu viele Anmeldeversuche: höchstens %(count)s je "
-        "%(period)s, gleich mit welchem Benutzernamen."
-    ),
+TOO_MANY_LOGINS = _(
+    "Von Ihrem Internetanschluss kamen zu viele Anmeldeversuche: höchstens %(count)s je "
+    "%(period)s, gleich mit welchem Benutzernamen."
+)
+LOGINS_PER_ADDRESS = Limit("login-address", "RATE_LIMIT_LOGIN_PER_ADDRESS", TOO_MANY_LOGINS)
+# The same in a short window: each attempt costs a password hash (0.7 s of a worker), so a
+# burst from one address must not hold the workers even before the longer limit is reached.
+LOGIN_BURST_PER_ADDRESS = Limit(
+    "login-address-burst", "RATE_LIMIT_LOGIN_BURST_PER_ADDRESS", TOO_MANY_LOGINS
 )
 
 
@@ -46,7 +48,9 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     ) -> None:
         if request is None:
             return None
-        LOGINS_PER_ADDRESS.hit(address_key(client_ip(request)))
+        address = address_key(client_ip(request))
+        LOGIN_BURST_PER_ADDRESS.hit(address)
+        LOGINS_PER_ADDRESS.hit(address)
         return super().authenticate(request, username, password, **kwargs)
 
 

@@ -74,6 +74,22 @@ def test_logins_from_one_address_are_limited_whatever_the_username(
     assert after == recorded
 
 
+@override_settings(RATE_LIMIT_LOGIN_PER_ADDRESS="30/5m", RATE_LIMIT_LOGIN_BURST_PER_ADDRESS="5/10s")
+def test_a_burst_of_logins_from_one_address_is_cut_short_before_the_longer_limit(
+    client, db, frozen_clock, hashes
+):
+    """Five attempts in ten seconds: the sixth waits, so a spray cannot hold the workers."""
+    statuses = [login(client, f"burst-{n}@example.org").status_code for n in range(5)]
+
+    refused = login(client, "burst-6@example.org")
+
+    assert statuses == [200] * 5
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 10
+    assert "höchstens 5 je 10 Sekunden" in main_text(refused)
+    assert len(hashes) == 5
+
+
 @override_settings(RATE_LIMIT_LOGIN_PER_ADDRESS="2/5m")
 def test_the_login_limit_holds_for_the_admin_login_and_not_for_other_addresses(
     client, reviewer, frozen_clock
