@@ -80,6 +80,7 @@ def environment(tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{database}",
         "TASKS_BACKEND": "database",
         "MEDIA_ROOT": str(tmp_path / "media"),
+        "STATIC_ROOT": str(tmp_path / "static"),
         "ALLOWED_HOSTS": "testserver",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "ERROR",
@@ -87,6 +88,7 @@ def environment(tmp_path_factory):
     env.pop("REDIS_URL", None)
     manage(env, "migrate")
     manage(env, "createcachetable")
+    manage(env, "collectstatic", "--no-input")  # production serves from the manifest
     run(env, "seed")
     return env
 
@@ -106,10 +108,10 @@ def run(env: dict, step: str) -> dict:
         [sys.executable, "-c", code],
         cwd=settings.BASE_DIR,
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
