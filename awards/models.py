@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from digitalesamt.lib.http import Version
-from municipalities.constants import LinkCheckResult, Scope
+from municipalities.constants import LinkCheckResult, PageKind, Scope
 from municipalities.models import Municipality
 
 from .constants import ACTIONS, AWAITING_REVIEW, OPEN_STATUSES, Status, Verdict
@@ -311,6 +311,11 @@ class EvidenceItem(models.Model):
     )
     check_status = models.PositiveSmallIntegerField(_("HTTP-Status"), null=True, blank=True)
     check_detail = models.CharField(_("Prüfdetail"), max_length=300, blank=True)
+    # What the page looks like, and why the check thinks so ("kein Formular gefunden").
+    page_kind = models.CharField(
+        _("Art der Seite"), max_length=12, choices=PageKind.choices, blank=True
+    )
+    page_reason = models.CharField(_("Grund der Einordnung"), max_length=300, blank=True)
     checked_at = models.DateTimeField(_("geprüft am"), null=True, blank=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from digitalesamt.lib import linkcheck
 from municipalities.constants import LinkCheckResult, Scope
 from municipalities.models import Municipality, ProcedureLink
 from municipalities.validation import count_key
@@ -113,12 +114,28 @@ class LinkCheckProgress:
 
     total: int
     unchecked: int
-    ok: int
-    broken: int
-    refused: int
+    by_result: dict[str, int]  # every LinkCheckResult value, 0 when none has it
     moved_at: datetime.datetime | None
     error: str
     stale: bool  # neither queued nor moved on for TASK_STALE_AFTER
+
+    @property
+    def ok(self) -> int:
+        return self.by_result[LinkCheckResult.OK] + self.by_result[LinkCheckResult.REDIRECTED]
+
+    @property
+    def broken(self) -> int:
+        """Reached nothing usable: not found, timed out or otherwise not reachable."""
+        return sum(self.by_result[result] for result in linkcheck.DEFECTIVE)
+
+    @property
+    def refused(self) -> int:
+        return self.by_result[LinkCheckResult.REFUSED]
+
+    @property
+    def outcomes(self) -> list[tuple[str, str, int]]:
+        """(value, label, count) of every outcome, in the order of LinkCheckResult."""
+        return [(value, label, self.by_result[value]) for value, label in LinkCheckResult.choices]
 
     @property
     def checked(self) -> int:
@@ -151,14 +168,17 @@ def link_check_progress(submission: Submission) -> LinkCheckProgress:
     counts = EvidenceItem.objects.filter(submission=submission).aggregate(
         total=Count("pk"),
         unchecked=Count("pk", filter=Q(checked_at__isnull=True)),
-        ok=Count("pk", filter=Q(check_result=LinkCheckResult.OK)),
-        broken=Count("pk", filter=Q(check_result=LinkCheckResult.BROKEN)),
-        refused=Count("pk", filter=Q(check_result=LinkCheckResult.REFUSED)),
+        **{
+            f"result_{value}": Count("pk", filter=Q(check_result=value))
+            for value in LinkCheckResult.values
+        },
     )
+    by_result = {value: counts.pop(f"result_{value}") for value in LinkCheckResult.values}
     moved_at = submission.link_check_moved_at
     limit = timezone.now() - datetime.timedelta(seconds=settings.TASK_STALE_AFTER)
     return LinkCheckProgress(
         **counts,
+        by_result=by_result,
         moved_at=moved_at,
         error=submission.link_check_error,
         stale=moved_at is None or moved_at < limit,

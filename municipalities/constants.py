@@ -46,5 +46,17 @@ class Scope(models.TextChoices):
 
 class LinkCheckResult(models.TextChoices):
     OK = linkcheck.OK, _("erreichbar")
+    REDIRECTED = linkcheck.REDIRECTED, _("weitergeleitet")
+    NOT_FOUND = linkcheck.NOT_FOUND, _("nicht gefunden")
+    TIMEOUT = linkcheck.TIMEOUT, _("Zeitüberschreitung")
     BROKEN = linkcheck.BROKEN, _("nicht erreichbar")
     REFUSED = linkcheck.REFUSED, _("nicht geprüft (Adresse nicht erlaubt)")
+
+
+class PageKind(models.TextChoices):
+    """What the link check found behind a reachable link: a hint, never a verdict."""
+
+    FORM = linkcheck.PAGE_FORM, _("Online-Formular")
+    LOGIN = linkcheck.PAGE_LOGIN, _("Anmeldung bei einem Online-Dienst")
+    PDF = linkcheck.PAGE_PDF, _("PDF-Formular zum Herunterladen")
+    INFORMATION = linkcheck.PAGE_INFORMATION, _("Informationsseite")

@@ -59,8 +59,19 @@ from django.utils.translation import gettext_lazy
 
 # The results a check can have; the models that store them choose their labels.
 OK = "ok"
-BROKEN = "broken"
+REDIRECTED = "redirected"  # reached, but at another address than the one given
+NOT_FOUND = "not_found"  # 404 or 410: the page is gone
+TIMEOUT = "timeout"  # no answer within the deadline
+BROKEN = "broken"  # any other failure: DNS, connection, TLS, a 5xx
 REFUSED = "refused"  # not fetched: the address is not allowed
+# Reached, but the link cannot stand as an online procedure as it is.
+DEFECTIVE = (NOT_FOUND, TIMEOUT, BROKEN)
+
+# What a reachable page looks like (a hint for the reviewer, never a verdict).
+PAGE_FORM = "form"  # an HTML form with a submit button
+PAGE_LOGIN = "login"  # the sign-in of an online-service platform
+PAGE_PDF = "pdf"  # a PDF form to download
+PAGE_INFORMATION = "information"  # a plain page: nothing to submit found
 
 DEFAULT_TIMEOUT = 10
 DEFAULT_DEADLINE = 30
