@@ -143,7 +143,22 @@ class DecisionViews(ApplicationViews):
         application = self._application(request, object_id, self.has_review_permission)
         if not application.can(APPROVE):
             return self._refuse(request, application, APPROVE)
+        latest = application.latest_submission()
+        concerns = approval_concerns(application, latest)
         form = ApproveForm(request.POST if request.method == "POST" else None)
+        if (
+            form.is_bound
+            and form.is_valid()
+            and concerns
+            and not form.cleaned_data["justification"]
+        ):
+            # The service refuses this too; here the reviewer learns it beside the field.
+            form.add_error(
+                "justification",
+                gettext(
+                    "Schreiben Sie eine Begründung: Oben steht, was gegen die Bewilligung spricht."
+                ),
+            )
         if form.is_bound and form.is_valid():
             try:
                 award = services.approve_application(
@@ -167,7 +182,6 @@ class DecisionViews(ApplicationViews):
                     messages.SUCCESS,
                 )
                 return self._back(application)
-        latest = application.latest_submission()
         return self._page(
             request,
             application,
@@ -175,7 +189,7 @@ class DecisionViews(ApplicationViews):
             title=gettext("Bewilligen: %(kommune)s") % {"kommune": application.municipality.title},
             form=form,
             submission=latest,
-            concerns=approval_concerns(application, latest),
+            concerns=concerns,
             four_eyes=settings.REVIEW_FOUR_EYES,
             four_eyes_refusal=four_eyes_refusal(application, latest, request.user),
             preparers_note=preparers_note(application, latest, request.user),

@@ -129,7 +129,7 @@ def test_the_findings_application_is_not_approved_with_one_click(
         "1 Link der Stichprobe ist als „kein Online-Verfahren“ oder „nicht erreichbar“ bewertet."
         in page
     )
-    assert "Bewilligen geht nur mit einer Begründung" in page
+    assert "Schreiben Sie eine Begründung: Oben steht, was gegen die Bewilligung spricht." in page
     finding.refresh_from_db()
     assert finding.status == Status.IN_REVIEW
     assert not Award.objects.exists()
@@ -617,3 +617,17 @@ def test_the_clerks_mail_says_what_to_do_where_and_whom_to_ask(
     assert "einen neuen Antrag stellen" in body
     assert portal in body
     assert f"{contact}{reviewer.email}" in body
+
+
+def test_without_the_reviewers_address_the_clerk_is_sent_to_the_ministrys(
+    finding, reviewer, reviewer_client, settings
+):
+    reviewer.email = ""
+    reviewer.save()
+
+    preview = reviewer_client.post(action_url(finding, "reject"), {"reason": "Link 3."})
+
+    assert (
+        "Haben Sie Fragen? Schreiben Sie an das Staatsministerium: "
+        f"{settings.DEFAULT_FROM_EMAIL}" in preview.context["body"]
+    )
