@@ -30,6 +30,7 @@ class RejectForm(forms.Form):
 
 
 JUSTIFICATION_MAX_LENGTH = 2000
+NOTE_MAX_LENGTH = 2000
 
 
 class ApproveForm(forms.Form):
@@ -56,8 +57,14 @@ class ApproveForm(forms.Form):
 class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Interne Notiz"),
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        error_messages={"required": _("Bitte schreiben Sie die Notiz.")},
+        error_messages={
+            "required": _("Bitte schreiben Sie die Notiz."),
+            "max_length": _(
+                "Die Notiz darf höchstens %(limit_value)d Zeichen lang sein (jetzt %(show_value)d)."
+            ),
+        },
         help_text=_("Nur das Ministerium sieht diese Notiz, die Kommune nicht."),
     )
 

@@ -631,3 +631,10 @@ def test_without_the_reviewers_address_the_clerk_is_sent_to_the_ministrys(
         "Haben Sie Fragen? Schreiben Sie an das Staatsministerium: "
         f"{settings.DEFAULT_FROM_EMAIL}" in preview.context["body"]
     )
+
+
+def test_a_note_longer_than_2000_characters_is_refused(finding, reviewer_client):
+    response = reviewer_client.post(action_url(finding, "add_note"), {"text": "x" * 2001})
+
+    assert flash(response) == ["Die Notiz darf höchstens 2000 Zeichen lang sein (jetzt 2001)."]
+    assert not ApplicationNote.objects.exists()
