@@ -29,6 +29,46 @@ class RejectForm(forms.Form):
     )
 
 
+JUSTIFICATION_MAX_LENGTH = 2000
+NOTE_MAX_LENGTH = 2000
+
+
+class ApproveForm(forms.Form):
+    """The confirmation of an approval; the justification is needed while concerns are listed."""
+
+    justification = forms.CharField(
+        label=_("Begründung"),
+        required=False,
+        max_length=JUSTIFICATION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        error_messages={
+            "max_length": _(
+                "Die Begründung darf höchstens %(limit_value)d Zeichen lang sein "
+                "(jetzt %(show_value)d)."
+            )
+        },
+        help_text=_(
+            "Schreiben Sie, warum Sie trotz der genannten Punkte bewilligen. Die Begründung steht "
+            "im Verlauf des Antrags, den auch die Kommune sieht, und bei der Auszeichnung."
+        ),
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Interne Notiz"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        error_messages={
+            "required": _("Bitte schreiben Sie die Notiz."),
+            "max_length": _(
+                "Die Notiz darf höchstens %(limit_value)d Zeichen lang sein (jetzt %(show_value)d)."
+            ),
+        },
+        help_text=_("Nur das Ministerium sieht diese Notiz, die Kommune nicht."),
+    )
+
+
 class RevocationForm(forms.Form):
     reason = forms.CharField(
         label=_("Grund des Widerrufs"),

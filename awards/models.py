@@ -97,6 +97,8 @@ class Award(models.Model):
         blank=True,
         related_name="+",
     )
+    # Why the ministry approved although the confirmation step listed concerns (blank if none).
+    approval_justification = models.TextField(_("Begründung der Bewilligung"), blank=True)
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     # Public pages and open data use the latest change as their version (ETag, Last-Modified).
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True, db_index=True)
@@ -248,6 +250,31 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class ApplicationNote(models.Model):
+    """A reviewer's internal note on an application: the ministry's alone, never the Kommune's."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("Antrag"), on_delete=models.CASCADE, related_name="notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    text = models.TextField(_("Notiz"))
+    created_at = models.DateTimeField(_("am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("interne Notiz")
+        verbose_name_plural = _("interne Notizen")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:50]
 
 
 class Submission(models.Model):

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
 
@@ -33,12 +34,30 @@ def kommune_recipients(municipality_id: int) -> list[str]:
     return sorted(set(users.exclude(email="").values_list("email", flat=True)))
 
 
+def _kommune_context(application: Application, **context: object) -> dict:
+    return {
+        "application": application,
+        "portal_url": reverse("portal:application"),
+        # Whom to ask when the reviewer who decided has no address of their own.
+        "ministry_email": settings.DEFAULT_FROM_EMAIL,
+        **context,
+    }
+
+
 def _to_kommune(name: str, application: Application, **context: object) -> None:
     mail.send_later(
         f"awards/email/{name}",
-        {"application": application, "portal_url": reverse("portal:application"), **context},
+        _kommune_context(application, **context),
         kommune_recipients(application.municipality_id),
     )
+
+
+def preview_to_kommune(
+    name: str, application: Application, *, comment: str, reviewer: AbstractBaseUser
+) -> tuple[str, str]:
+    """Subject and body of the mail `name` (changes_requested, rejected) as it would go out."""
+    event = ApplicationEvent(application=application, actor=reviewer, comment=comment.strip())
+    return mail.render(f"awards/email/{name}", _kommune_context(application, event=event))
 
 
 def application_submitted(application: Application, submission: Submission) -> None:

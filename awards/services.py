@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from municipalities.models import Municipality, ProcedureLink
 
 from . import notifications, tasks
+from .approval import approval_concerns, describe, four_eyes_refusal
 from .constants import (
     ACTIONS,
     APPROVE,
@@ -30,6 +31,7 @@ from .constants import (
 from .models import (
     Application,
     ApplicationEvent,
+    ApplicationNote,
     Award,
     AwardSequence,
     EvidenceItem,
@@ -233,13 +235,25 @@ def reject_application(
 
 
 def approve_application(
-    *, application: Application, reviewer: AbstractBaseUser, comment: str = ""
+    *, application: Application, reviewer: AbstractBaseUser, justification: str = ""
 ) -> Award:
-    """Approve and issue the award with the next free number of the year: exactly once."""
+    """Approve and issue the award with the next free number of the year: exactly once.
+
+    Refused, whatever calls it, under the four-eyes rule (REVIEW_FOUR_EYES) to whoever prepared
+    the review, and without a justification while anything speaks against it
+    (approval.approval_concerns). The justification goes into the history and the award.
+    """
+    justification = justification.strip()
     with transaction.atomic():
         application = _locked(application)
-        _move(application, APPROVE, actor=reviewer, comment=comment)
+        application.ensure_allowed(APPROVE)
         submission = application.latest_submission()
+        if refusal := four_eyes_refusal(application, submission, reviewer):
+            raise TransitionError(refusal)
+        concerns = approval_concerns(application, submission)
+        if concerns and not justification:
+            raise TransitionError(describe(concerns))
+        _move(application, APPROVE, actor=reviewer, comment=justification)
         today = timezone.localdate()
         award = Award.objects.create(
             number=_next_award_number(today),
@@ -247,6 +261,7 @@ def approve_application(
             issued_on=today,
             procedure_count=submission.procedure_count,
             application=application,
+            approval_justification=justification,
         )
         application.reviewer = reviewer
         application.decided_at = timezone.now()
@@ -255,6 +270,13 @@ def approve_application(
         # Plaque and signet are ready before the Kommune's first download.
         transaction.on_commit(lambda: tasks.render_award_documents.enqueue(award_id=award.pk))
     return award
+
+
+def add_note(*, application: Application, author: AbstractBaseUser, text: str) -> ApplicationNote:
+    """Keep a reviewer's internal note in the application's history; the Kommune never sees it."""
+    if not text.strip():
+        raise TransitionError(_("Bitte schreiben Sie die Notiz."))
+    return ApplicationNote.objects.create(application=application, author=author, text=text.strip())
 
 
 def _next_award_number(day: datetime.date) -> str:

@@ -303,6 +303,8 @@ PROCEDURE_FILE_MAX_BYTES = env.int("PROCEDURE_FILE_MAX_BYTES", default=5 * 1024 
 COAT_OF_ARMS_MAX_BYTES = env.int("COAT_OF_ARMS_MAX_BYTES", default=5 * 1024 * 1024)
 # Evidence rows per page on the reviewer's application page.
 REVIEW_EVIDENCE_PAGE_SIZE = env.int("REVIEW_EVIDENCE_PAGE_SIZE", default=100)
+# The four-eyes rule: whoever prepared a review (started it, judged a spot check) cannot approve.
+REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
 # The link check: at most this long per URL in all (every redirect and the GET after a HEAD
 # included), this many URLs at once, and results saved after every batch of this many.
 LINKCHECK_DEADLINE = env.float("LINKCHECK_DEADLINE", default=30.0)

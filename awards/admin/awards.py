@@ -113,7 +113,10 @@ class AwardAdmin(admin.ModelAdmin):
         if obj is None:
             return (issued,)
         return (
-            (None, {"fields": (*issued[1]["fields"], "application")}),
+            (
+                None,
+                {"fields": (*issued[1]["fields"], "application", "approval_justification")},
+            ),
             (_("Schild, Signet und Prüfseite"), {"fields": ("public_documents",)}),
             (_("Widerruf"), {"fields": REVOCATION_FIELDS}),
             (_("Verlauf"), {"fields": ("created_at",)}),
@@ -122,7 +125,13 @@ class AwardAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Award | None = None) -> tuple:
         if obj is None:
             return ("created_at",)
-        return (*ISSUED_FIELDS, "application", "public_documents", *REVOCATION_FIELDS)
+        return (
+            *ISSUED_FIELDS,
+            "application",
+            "approval_justification",
+            "public_documents",
+            *REVOCATION_FIELDS,
+        )
 
     @admin.display(description=_("Öffentlich"))
     def public_documents(self, obj: Award) -> str:

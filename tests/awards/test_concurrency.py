@@ -53,7 +53,9 @@ def test_two_reviewers_approving_at_once_issue_exactly_one_award(reviewer):
 
     results = run_at_once(
         *[
-            lambda: services.approve_application(application=application, reviewer=reviewer)
+            lambda: services.approve_application(
+                application=application, reviewer=reviewer, justification="geprüft"
+            )
             for _ in range(4)
         ]
     )
@@ -69,7 +71,11 @@ def test_approvals_of_different_applications_at_once_get_distinct_numbers(review
 
     results = run_at_once(
         *[
-            (lambda a=a: services.approve_application(application=a, reviewer=reviewer))
+            (
+                lambda a=a: services.approve_application(
+                    application=a, reviewer=reviewer, justification="geprüft"
+                )
+            )
             for a in applications
         ]
     )

@@ -25,6 +25,9 @@ QUEUE = reverse("admin:awards_application_changelist")
 
 pytestmark = pytest.mark.usefixtures("no_link_check")
 
+# No link check runs here and nothing is drawn, so an approval needs a justification.
+WHY = "Links von Hand geprüft."
+
 
 def page_url(application: Application) -> str:
     return reverse("admin:awards_application_change", args=[application.pk])
@@ -63,7 +66,7 @@ def apply(kommune, *, by, links: int = THRESHOLD, status: str = Status.SUBMITTED
     if status in (Status.IN_REVIEW, Status.APPROVED):
         services.start_review(application=application, reviewer=by)
     if status == Status.APPROVED:
-        services.approve_application(application=application, reviewer=by)
+        services.approve_application(application=application, reviewer=by, justification=WHY)
     application.refresh_from_db()
     return application
 
@@ -331,9 +334,12 @@ def test_approval_issues_the_award_and_tells_the_kommune(
     reviewer_client, in_review, clerk, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = reviewer_client.post(action_url(in_review, "approve"), follow=True)
+        response = reviewer_client.post(
+            action_url(in_review, "approve"), {"justification": WHY}, follow=True
+        )
 
     award = Award.objects.get()
+    assert award.approval_justification == WHY
     assert award.application == in_review
     assert f"Nummer der Auszeichnung: {award.number}" in response.content.decode()
     in_review.refresh_from_db()
@@ -344,9 +350,9 @@ def test_approval_issues_the_award_and_tells_the_kommune(
 
 
 def test_second_approval_is_refused_and_issues_no_second_award(reviewer_client, in_review):
-    reviewer_client.post(action_url(in_review, "approve"), follow=True)
+    reviewer_client.post(action_url(in_review, "approve"), {"justification": WHY}, follow=True)
 
-    response = reviewer_client.post(action_url(in_review, "approve"))
+    response = reviewer_client.post(action_url(in_review, "approve"), {"justification": WHY})
 
     assert response.status_code == 302
     assert flash(response) == [
@@ -360,8 +366,13 @@ def test_request_changes_sends_the_message_to_the_kommune(
     reviewer_client, in_review, clerk, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        reviewer_client.post(
+        preview = reviewer_client.post(
             action_url(in_review, "request_changes"), {"message": "Drei Links sind Infoseiten."}
+        )
+        assert (preview.status_code, mailoutbox) == (200, [])
+        reviewer_client.post(
+            action_url(in_review, "request_changes"),
+            {"message": "Drei Links sind Infoseiten.", "senden": "1"},
         )
 
     in_review.refresh_from_db()
@@ -387,7 +398,13 @@ def test_rejection_records_the_reason_and_tells_the_kommune(
     reviewer_client, reviewer, in_review, clerk, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        reviewer_client.post(action_url(in_review, "reject"), {"reason": "Nur Infoseiten."})
+        preview = reviewer_client.post(
+            action_url(in_review, "reject"), {"reason": "Nur Infoseiten."}
+        )
+        assert (preview.status_code, mailoutbox) == (200, [])
+        reviewer_client.post(
+            action_url(in_review, "reject"), {"reason": "Nur Infoseiten.", "senden": "1"}
+        )
 
     in_review.refresh_from_db()
     assert in_review.status == Status.REJECTED
@@ -417,7 +434,8 @@ def test_a_draft_cannot_be_decided(reviewer_client, kommune, clerk):
     assert draft.status == Status.DRAFT
 
 
-@pytest.mark.parametrize("name", ["start_review", "approve", "request_changes", "reject"])
+# Approving answers GET too: its confirmation page (tests/awards/test_decision.py).
+@pytest.mark.parametrize("name", ["start_review", "request_changes", "reject", "add_note"])
 def test_decisions_only_answer_post(reviewer_client, submitted, name):
     response = reviewer_client.get(action_url(submitted, name))
 
@@ -442,14 +460,27 @@ def test_page_offers_the_decisions_that_fit_the_status(reviewer_client, submitte
 
 def visit_review(client: Client, application: Application) -> dict:
     """Open the queue and the page, and post every action; return each response by URL."""
-    pages = [QUEUE, page_url(application)]
+    pages = [QUEUE, page_url(application), action_url(application, "approve")]
     actions = [
         action_url(application, name)
-        for name in ("start_review", "approve", "request_changes", "reject", "draw_sample")
+        for name in (
+            "start_review",
+            "approve",
+            "request_changes",
+            "reject",
+            "draw_sample",
+            "add_note",
+        )
     ]
     return {
         **{url: client.get(url) for url in pages},
-        **{url: client.post(url, {"message": "x", "reason": "x", "count": 1}) for url in actions},
+        **{
+            url: client.post(
+                url,
+                {"message": "x", "reason": "x", "count": 1, "justification": "x", "text": "x"},
+            )
+            for url in actions
+        },
     }
 
 
@@ -623,7 +654,7 @@ def test_verdicts_stay_with_a_decided_application_unchanged(reviewer_client, in_
         reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]),
         {"verdict": Verdict.OK},
     )
-    reviewer_client.post(action_url(in_review, "approve"), follow=True)
+    reviewer_client.post(action_url(in_review, "approve"), {"justification": WHY}, follow=True)
 
     response = reviewer_client.post(
         reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]),

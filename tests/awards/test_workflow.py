@@ -11,6 +11,9 @@ from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFact
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_link_check")]
 
+# The link check does not run here and nothing is drawn: approving needs a justification.
+JUSTIFICATION = "Linkprüfung und Stichprobe per Telefon mit der Kommune geklärt."
+
 
 @pytest.fixture
 def qualified(kommune):
@@ -213,7 +216,9 @@ def test_approve_issues_the_next_number_of_the_year_and_mails_the_kommune(
     application = in_review(qualified, clerk, reviewer)
 
     with django_capture_on_commit_callbacks(execute=True):
-        award = services.approve_application(application=application, reviewer=reviewer)
+        award = services.approve_application(
+            application=application, reviewer=reviewer, justification=JUSTIFICATION
+        )
 
     application.refresh_from_db()
     assert application.status == Status.APPROVED
@@ -230,10 +235,14 @@ def test_approve_issues_the_next_number_of_the_year_and_mails_the_kommune(
 
 def test_approving_twice_issues_one_award(qualified, clerk, reviewer):
     application = in_review(qualified, clerk, reviewer)
-    services.approve_application(application=application, reviewer=reviewer)
+    services.approve_application(
+        application=application, reviewer=reviewer, justification=JUSTIFICATION
+    )
 
     with pytest.raises(TransitionError, match="bewilligt"):
-        services.approve_application(application=application, reviewer=reviewer)
+        services.approve_application(
+            application=application, reviewer=reviewer, justification=JUSTIFICATION
+        )
     assert Award.objects.count() == 1
 
 
@@ -245,7 +254,9 @@ def test_numbers_count_on_across_applications(clerk, reviewer):
         application = services.create_application(municipality=kommune, by=clerk)
         services.submit_application(application=application, by=clerk)
         numbers.append(
-            services.approve_application(application=application, reviewer=reviewer).number
+            services.approve_application(
+                application=application, reviewer=reviewer, justification=JUSTIFICATION
+            ).number
         )
 
     assert [number[-4:] for number in numbers] == ["0001", "0002", "0003"]

@@ -70,6 +70,8 @@ def test_clerk_applies_reviewer_requests_changes_then_approves(
     ministry.get_by_role("button", name="Prüfung beginnen").click()
     ministry.locator("textarea[name=message]").fill("Verfahren 7 ist nur eine Informationsseite.")
     ministry.get_by_role("button", name="Nachbesserung erbitten").click()
+    expect(ministry.get_by_text("Verfahren 7 ist nur eine Informationsseite.")).to_be_visible()
+    ministry.get_by_role("button", name="Senden und Nachbesserung erbitten").click()
     expect(ministry.get_by_text("Nachbesserung erbeten").first).to_be_visible()
 
     # The clerk reads the request, edits a procedure, answers and resubmits.
@@ -94,6 +96,9 @@ def test_clerk_applies_reviewer_requests_changes_then_approves(
         ministry.get_by_text("Verfahren 7 ist jetzt die Gewerbeanmeldung.").first
     ).to_be_visible()
     ministry.get_by_role("button", name="Bewilligen").click()
+    expect(ministry.get_by_text("Es ist keine Stichprobe gezogen.")).to_be_visible()
+    ministry.get_by_label("Begründung").fill("Stichprobe per Telefon mit der Kommune geprüft.")
+    ministry.get_by_role("button", name="Jetzt bewilligen").click()
     award = Award.objects.get(municipality=kommune)
     expect(ministry.get_by_text(award.number).first).to_be_visible()
 

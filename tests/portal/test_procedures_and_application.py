@@ -734,7 +734,9 @@ def test_award_number_date_and_documents_after_approval(clerk_client, kommune, c
     application = services.create_application(municipality=kommune, by=clerk)
     services.submit_application(application=application, by=clerk)
     before = text(clerk_client.get(reverse("portal:dashboard")))
-    award = services.approve_application(application=application, reviewer=reviewer)
+    award = services.approve_application(
+        application=application, reviewer=reviewer, justification="Stichprobe telefonisch geklärt."
+    )
 
     dashboard = text(clerk_client.get(reverse("portal:dashboard")))
     application_page = text(clerk_client.get(reverse("portal:application")))
