@@ -66,7 +66,6 @@ from django.utils.translation import gettext_lazy
 
 from . import pagekind
 from .addresses import is_public_address, literal_address, same_address
-from .pagekind import PAGE_FORM, PAGE_INFORMATION, PAGE_LOGIN, PAGE_PDF
 
 # The results a check can have; the models that store them choose their labels.
 OK = "ok"
@@ -78,8 +77,11 @@ REFUSED = "refused"  # not fetched: the address is not allowed
 # Reached, but the link cannot stand as an online procedure as it is.
 DEFECTIVE = (NOT_FOUND, TIMEOUT, BROKEN)
 
-# What a reachable page looks like (a hint for the reviewer, never a verdict): in pagekind.
-PAGE_KINDS = (PAGE_FORM, PAGE_LOGIN, PAGE_PDF, PAGE_INFORMATION)
+# What a reachable page looks like (a hint for the reviewer, never a verdict); see pagekind.
+PAGE_FORM = pagekind.PAGE_FORM  # an HTML form with a submit button
+PAGE_LOGIN = pagekind.PAGE_LOGIN  # the sign-in of an online-service platform
+PAGE_PDF = pagekind.PAGE_PDF  # a PDF form to download
+PAGE_INFORMATION = pagekind.PAGE_INFORMATION  # a plain page: nothing to submit found
 
 DEFAULT_TIMEOUT = 10
 DEFAULT_DEADLINE = 30
@@ -140,8 +142,8 @@ def check_url(
     """Fetch the URL as a reviewer's browser would and report whether it answers.
 
     `timeout` bounds each request, `deadline` the whole check (seconds), `page_bytes` how much
-    of a page is read to classify it; `platforms` maps the hosts of online-service platforms
-    (lower case, each also for its subdomains) to their names.
+    of a page is read to classify it (0: none); `platforms` maps the hosts of online-service
+    platforms (lower case, each also for its subdomains) to their names.
     """
     if timeout is None:
         timeout = getattr(settings, "LINKCHECK_TIMEOUT", DEFAULT_TIMEOUT)
@@ -402,14 +404,13 @@ class _Checker:
         known = pagekind.from_headers(target.url, response.msg, self.platforms)
         if known:
             return known
+        if self.page_bytes <= 0:  # reading pages is turned off
+            return "", ""
         if method == "HEAD":
             try:
                 response = self._fetch(target, addresses, "GET")
             except (OSError, http.client.HTTPException) as exc:
-                problem = _("Zeitüberschreitung") if isinstance(exc, TimeoutError) else None
-                return "", _("Inhalt nicht gelesen (%(problem)s)") % {
-                    "problem": problem or _("Verbindungsfehler")
-                }
+                return pagekind.unread(timed_out=isinstance(exc, TimeoutError))
             if not 200 <= response.status < 300:
                 return "", _("Inhalt nicht gelesen: HTTP %(status)d beim Abruf mit GET") % {
                     "status": response.status

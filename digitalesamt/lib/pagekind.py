@@ -139,7 +139,7 @@ def from_body(
             "type": Truncator(content_type).chars(80)
         }
     if not body and cut:
-        return "", _cut_reason(_("Inhalt nicht gelesen"), cut, limit)
+        return unread(timed_out=cut == CUT_TIMEOUT)
 
     scan = FormScan(ends_at=ends_at)
     scan.scan(_decode(body, headers))
@@ -247,6 +247,12 @@ class FormScan(html.parser.HTMLParser):
     @property
     def form_without_submit(self) -> bool:
         return any(not self._has_submit(f) for f in self.forms.values())
+
+
+def unread(*, timed_out: bool) -> tuple[str, str]:
+    """Return no kind, and the reason: the page could not be read."""
+    problem = _("Zeitüberschreitung") if timed_out else _("Verbindungsfehler")
+    return "", _("Inhalt nicht gelesen (%(problem)s)") % {"problem": problem}
 
 
 def _content_type(headers: Message) -> str:
