@@ -1,5 +1,6 @@
 """Kommunen from the official register, the LeiKa catalogue and the linked online procedures."""
 
+import contextlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -367,7 +368,7 @@ class OnlineServicePlatform(models.Model):
     """
 
     host = models.CharField(
-        _("Host"),
+        _("Hostname"),
         max_length=253,
         unique=True,
         validators=[host_validator],
@@ -394,7 +395,8 @@ class OnlineServicePlatform(models.Model):
         return f"{self.name} ({self.host})"
 
     def clean(self) -> None:
-        if self.host:
+        # A host that is no host name is left as it is: the field's validator says so.
+        with contextlib.suppress(ValidationError):
             self.host = clean_host(self.host)
 
 

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             name='OnlineServicePlatform',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host', models.CharField(help_text='Nur der Hostname, ohne https:// und ohne Pfad, zum Beispiel buergerserviceportal.de. Er gilt auch für alle Subdomains.', max_length=253, unique=True, validators=[municipalities.validation.host_validator], verbose_name='Host')),
+                ('host', models.CharField(help_text='Nur der Hostname, ohne https:// und ohne Pfad, zum Beispiel buergerserviceportal.de. Er gilt auch für alle Subdomains.', max_length=253, unique=True, validators=[municipalities.validation.host_validator], verbose_name='Hostname')),
                 ('name', models.CharField(max_length=100, verbose_name='Name')),
                 ('active', models.BooleanField(default=True, verbose_name='aktiv')),
             ],

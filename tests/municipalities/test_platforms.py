@@ -43,6 +43,8 @@ def test_an_administrator_is_told_what_a_host_is(administrator_client, host):
 
     assert response.status_code == 200
     assert not OnlineServicePlatform.objects.filter(name="Formulare").exists()
+    if host:  # said once, at the field
+        assert response.content.decode().count("Geben Sie einen Hostnamen an") == 1
 
 
 def test_the_same_host_twice_is_refused(administrator_client):
