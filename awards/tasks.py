@@ -15,11 +15,19 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from digitalesamt.lib.linkcheck import DETAIL_MAX_LENGTH, check_urls
+from municipalities.models import platform_hosts
 
 from . import documents
 from .models import Award, EvidenceItem, Submission
 
-CHECK_FIELDS = ["check_result", "check_status", "check_detail", "checked_at"]
+CHECK_FIELDS = [
+    "check_result",
+    "check_status",
+    "check_detail",
+    "page_kind",
+    "page_reason",
+    "checked_at",
+]
 
 
 def save_checks(items: list[EvidenceItem]) -> None:
@@ -41,6 +49,8 @@ def save_checks(items: list[EvidenceItem]) -> None:
                     item.check_result,
                     item.check_status,
                     item.check_detail,
+                    item.page_kind,
+                    item.page_reason,
                     connection.ops.adapt_datetimefield_value(item.checked_at),
                     item.pk,
                 )
@@ -81,12 +91,15 @@ def check_submission_links(submission_id: int, check_round: int | None = None) -
     if not items:
         return {}
     try:
-        results = check_urls([item.url for item in items])
+        # The platforms' hosts once per batch: the page kind a reviewer sees as a hint.
+        results = check_urls([item.url for item in items], platforms=platform_hosts())
         for item in items:
             outcome = results[item.url]
             item.check_result = outcome.result
             item.check_status = outcome.status_code
             item.check_detail = outcome.detail
+            item.page_kind = outcome.page_kind
+            item.page_reason = outcome.page_reason
             item.checked_at = outcome.checked_at
         with transaction.atomic():
             save_checks(items)

@@ -310,6 +310,8 @@ REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
 LINKCHECK_DEADLINE = env.float("LINKCHECK_DEADLINE", default=30.0)
 LINKCHECK_WORKERS = env.int("LINKCHECK_WORKERS", default=8)
 LINKCHECK_BATCH_SIZE = env.int("LINKCHECK_BATCH_SIZE", default=100)
+# Bytes of a reachable page read to tell the reviewer what it is (a form, a PDF, information).
+LINKCHECK_PAGE_BYTES = env.int("LINKCHECK_PAGE_BYTES", default=256 * 1024)
 # A task still RUNNING this long after it started lost its worker: it is run again.
 TASK_STALE_AFTER = env.int("TASK_STALE_AFTER", default=30 * 60)
 # A mail that could not be sent is tried again after these delays (seconds), then shown to the

@@ -1,4 +1,4 @@
-"""The ministry's admin for the register, the LeiKa catalogue, procedure links and thresholds."""
+"""The ministry's admin for the register, LeiKa catalogue, links, thresholds and platforms."""
 
 from urllib.parse import urlencode
 
@@ -22,6 +22,7 @@ from .constants import Kind, LinkCheckResult
 from .models import (
     DUPLICATE_URL_MESSAGE,
     Municipality,
+    OnlineServicePlatform,
     ProcedureLink,
     Service,
     Threshold,
@@ -502,3 +503,12 @@ class ThresholdAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Every kind keeps its row so that the ministry's figure, not a default, applies.
         return False
+
+
+@admin.register(OnlineServicePlatform)
+class OnlineServicePlatformAdmin(admin.ModelAdmin):
+    """The hosts the link check shows as a platform's sign-in (a hint for the reviewer)."""
+
+    list_display = ("name", "host", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "host")

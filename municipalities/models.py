@@ -1,12 +1,13 @@
 """Kommunen from the official register, the LeiKa catalogue and the linked online procedures."""
 
+import contextlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +18,11 @@ from .constants import TITLE_PREFIXES, Kind, LinkCheckResult, Scope
 from .validation import (
     URL_MAX_LENGTH,
     ars_validator,
+    clean_host,
     clean_procedure_url,
     control_character,
     control_character_message,
+    host_validator,
     leika_validator,
     url_key,
     url_key_expression,
@@ -354,6 +357,52 @@ class ProcedureLink(models.Model):
             control = control_character(self.title)
             if control is not None:
                 raise ValidationError({"title": control_character_message(control)})
+
+
+class OnlineServicePlatform(models.Model):
+    """A platform Kommunen run their online services on, such as the AKDB's Bürgerservice-Portal.
+
+    A link whose check ends on the host, or a subdomain of it, is shown to the reviewer as the
+    platform's sign-in: a hint, never a verdict. Administrators keep the list in the admin;
+    `awards.tasks` hands the active hosts to the link check, which knows no model.
+    """
+
+    host = models.CharField(
+        _("Hostname"),
+        max_length=253,
+        unique=True,
+        validators=[host_validator],
+        help_text=_(
+            "Nur der Hostname, ohne https:// und ohne Pfad, zum Beispiel buergerserviceportal.de."
+            " Er gilt auch für alle Subdomains."
+        ),
+    )
+    name = models.CharField(_("Name"), max_length=100)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("Plattform für Online-Dienste")
+        verbose_name_plural = _("Plattformen für Online-Dienste")
+        ordering = ["name", "host"]
+        constraints = [
+            # Hosts are matched in lower case; the database keeps every writer to that.
+            models.CheckConstraint(
+                condition=Q(host=Lower("host")), name="online_service_platform_host_lower"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host})"
+
+    def clean(self) -> None:
+        # A host that is no host name is left as it is: the field's validator says so.
+        with contextlib.suppress(ValidationError):
+            self.host = clean_host(self.host)
+
+
+def platform_hosts() -> dict[str, str]:
+    """Return the active platforms' names by host, for the link check (one query)."""
+    return dict(OnlineServicePlatform.objects.filter(active=True).values_list("host", "name"))
 
 
 class Membership(models.Model):

@@ -266,3 +266,34 @@ def leika_key_problem(key: str, *, known: bool) -> str | None:
             "die Spalte als Text formatieren."
         ) % {"key": shown(key)}
     return _("Der LeiKa-Schlüssel „%(key)s“ ist ungültig: genau 14 Ziffern.") % {"key": shown(key)}
+
+
+HOST_PATTERN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
+
+
+def clean_host(value: str) -> str:
+    """Return a host name as stored: lower case, IDNA, without a final dot.
+
+    A pasted address ("https://www.Portal.de/start") gives its host; anything that is not a
+    host name raises ValidationError.
+    """
+    value = value.strip()
+    if "://" in value:
+        value = urlsplit(value).hostname or ""
+    try:
+        host = _ascii_host(value)
+    except (ValueError, UnicodeError):
+        host = ""
+    if not HOST_PATTERN.fullmatch(host):
+        raise ValidationError(
+            _(
+                "Geben Sie einen Hostnamen an, ohne https:// und ohne Pfad, "
+                "zum Beispiel buergerserviceportal.de."
+            ),
+            code="invalid_host",
+        )
+    return host
+
+
+def host_validator(value: str) -> None:
+    clean_host(value)

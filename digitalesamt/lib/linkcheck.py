@@ -15,10 +15,20 @@ What the check decides:
   check and connect cannot redirect it; for https the certificate is still verified against
   the host name (SNI). Settings may allow private addresses (tests, intranet deployments).
 - HEAD first. Many servers mishandle HEAD, so any 4xx/5xx answer or a garbled answer to HEAD
-  is asked again with GET, which reads at most a few KB of the body. 2xx is ok, 4xx/5xx after
-  GET is broken. Redirects are followed by hand up to the limit, with the cookies they set
-  (some portals redirect to themselves to start a session); a redirect that would repeat an
-  earlier request exactly is a loop.
+  is asked again with GET. Redirects are followed by hand up to the limit, with the cookies
+  they set (some portals redirect to themselves to start a session); a redirect that would
+  repeat an earlier request exactly is a loop.
+- The outcome: a 2xx answer is "ok" where the link points and "redirected" when the check
+  ended at another address (see `same_address`: an upgrade from http to https on the same
+  host, or an added trailing slash, is still the same address). 404 and 410 are "not_found";
+  the timeout or the deadline ending the check is "timeout"; everything else (a name that
+  does not resolve, a refused connection, TLS, a 5xx, any other 4xx, a redirect loop) is
+  "broken"; an address that may not be fetched is "refused".
+- A reachable page is also classified (`pagekind`: form, login, pdf, information), a hint for
+  the reviewer: the headers of the last answer, and unless they settle it the first
+  LINKCHECK_PAGE_BYTES of the body, fetched with one GET after a HEAD, within the same
+  deadline, with `Accept-Encoding: identity` (nothing is ever decompressed). The page never
+  changes the outcome: if it cannot be read, the kind stays empty and the reason says why.
 - Each request (connect, TLS, sending, the whole answer) must finish within the timeout, also
   when a server drips its answer byte by byte, and the whole check of one URL (every name
   lookup, every redirect, the GET after a HEAD) within the deadline (LINKCHECK_DEADLINE).
@@ -26,8 +36,7 @@ What the check decides:
   thread of its own; the check does not wait for it.
 - `check_urls` checks LINKCHECK_WORKERS URLs at once, so n URLs take at most
   ceil(n / workers) × deadline: 100 URLs, 8 at once, 30 s each, at most 13 × 30 s = 390 s.
-- No network problem raises: each becomes a "broken" result with a German detail a reviewer
-  can read.
+- No network problem raises: each becomes a result with a German detail a reviewer can read.
 
 Tests replace `resolve` (name to addresses) and `tls_context` (trusted certificates); both are
 looked up at call time.
@@ -37,14 +46,12 @@ import functools
 import http.client
 import http.cookiejar
 import io
-import ipaddress
-import re
 import socket
 import ssl
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +64,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import pagekind
+from .addresses import is_public_address, literal_address, same_address
+
 # The results a check can have; the models that store them choose their labels.
 OK = "ok"
 REDIRECTED = "redirected"  # reached, but at another address than the one given
@@ -67,24 +77,19 @@ REFUSED = "refused"  # not fetched: the address is not allowed
 # Reached, but the link cannot stand as an online procedure as it is.
 DEFECTIVE = (NOT_FOUND, TIMEOUT, BROKEN)
 
-# What a reachable page looks like (a hint for the reviewer, never a verdict).
-PAGE_FORM = "form"  # an HTML form with a submit button
-PAGE_LOGIN = "login"  # the sign-in of an online-service platform
-PAGE_PDF = "pdf"  # a PDF form to download
-PAGE_INFORMATION = "information"  # a plain page: nothing to submit found
+# What a reachable page looks like (a hint for the reviewer, never a verdict); see pagekind.
+PAGE_FORM = pagekind.PAGE_FORM  # an HTML form with a submit button
+PAGE_LOGIN = pagekind.PAGE_LOGIN  # the sign-in of an online-service platform
+PAGE_PDF = pagekind.PAGE_PDF  # a PDF form to download
+PAGE_INFORMATION = pagekind.PAGE_INFORMATION  # a plain page: nothing to submit found
 
 DEFAULT_TIMEOUT = 10
 DEFAULT_DEADLINE = 30
 DEFAULT_WORKERS = 8
 DEFAULT_MAX_REDIRECTS = 5
-BODY_BYTES = 4096
+DEFAULT_PAGE_BYTES = 256 * 1024
 DETAIL_MAX_LENGTH = 300
 SHOWN_URL_LENGTH = 120
-
-# Numbers glibc's resolver reads as IPv4 addresses: 2130706433, 0x7f.1, 017700000001, 127.1.
-NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
-# Well-known NAT64 prefix: the gateway turns 64:ff9b::7f00:1 into 127.0.0.1 on its side.
-NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 STATUS_REASONS = {
     400: gettext_lazy("ungültige Anfrage"),
@@ -107,15 +112,21 @@ STATUS_REASONS = {
 class LinkCheck:
     """What checking one URL found."""
 
-    result: str  # OK, BROKEN or REFUSED
+    result: str  # OK, REDIRECTED, NOT_FOUND, TIMEOUT, BROKEN or REFUSED
     status_code: int | None
     final_url: str
     detail: str
     checked_at: datetime
+    page_kind: str = ""  # PAGE_* for a reachable page whose kind was found, else ""
+    page_reason: str = ""  # why, in German ("kein Formular gefunden")
 
     @property
     def ok(self) -> bool:
         return self.result == OK
+
+    @property
+    def reachable(self) -> bool:
+        return self.result in (OK, REDIRECTED)
 
 
 def check_url(
@@ -125,10 +136,14 @@ def check_url(
     deadline: float | None = None,
     max_redirects: int | None = None,
     allow_private: bool | None = None,
+    page_bytes: int | None = None,
+    platforms: Mapping[str, str] | None = None,
 ) -> LinkCheck:
     """Fetch the URL as a reviewer's browser would and report whether it answers.
 
-    `timeout` bounds each request, `deadline` the whole check (seconds).
+    `timeout` bounds each request, `deadline` the whole check (seconds), `page_bytes` how much
+    of a page is read to classify it (0: none); `platforms` maps the hosts of online-service
+    platforms (lower case, each also for its subdomains) to their names.
     """
     if timeout is None:
         timeout = getattr(settings, "LINKCHECK_TIMEOUT", DEFAULT_TIMEOUT)
@@ -138,19 +153,26 @@ def check_url(
         max_redirects = getattr(settings, "LINKCHECK_MAX_REDIRECTS", DEFAULT_MAX_REDIRECTS)
     if allow_private is None:
         allow_private = getattr(settings, "LINKCHECK_ALLOW_PRIVATE", False)
+    if page_bytes is None:
+        page_bytes = getattr(settings, "LINKCHECK_PAGE_BYTES", DEFAULT_PAGE_BYTES)
     checker = _Checker(
         timeout=timeout,
         deadline=deadline,
         max_redirects=max_redirects,
         allow_private=allow_private,
+        page_bytes=page_bytes,
+        platforms=platforms or {},
     )
     result, detail = checker.run(url)
+    kind, reason = checker.page if result in (OK, REDIRECTED) else ("", "")
     return LinkCheck(
         result=result,
         status_code=checker.status_code,
         final_url=checker.url,
         detail=Truncator(detail).chars(DETAIL_MAX_LENGTH),
         checked_at=timezone.now(),
+        page_kind=kind,
+        page_reason=Truncator(reason).chars(DETAIL_MAX_LENGTH),
     )
 
 
@@ -194,30 +216,6 @@ def resolve(host: str, port: int) -> list[str]:
 def tls_context() -> ssl.SSLContext:
     """Return the system's trusted certificates and verification rules, shared by all checks."""
     return ssl.create_default_context()
-
-
-def is_public_address(address: str) -> bool:
-    """Tell whether an IP address is on the public internet, so that a check may connect to it."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address):
-        # Forms that carry an IPv4 address are judged by that address: it is where they lead.
-        if ip.ipv4_mapped is not None:
-            return is_public_address(str(ip.ipv4_mapped))
-        if ip in NAT64_PREFIX:
-            return is_public_address(str(ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)))
-        if ip.sixtofour is not None and not is_public_address(str(ip.sixtofour)):
-            return False
-        if ip.is_site_local:
-            return False
-    # is_global alone lets multicast through, and its tables differ between Python versions.
-    return ip.is_global and not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
 
 
 class _Failed(Exception):
@@ -271,7 +269,14 @@ class _Checker:
     """Follows one URL through its redirects; remembers where it got and the last status."""
 
     def __init__(
-        self, *, timeout: float, deadline: float, max_redirects: int, allow_private: bool
+        self,
+        *,
+        timeout: float,
+        deadline: float,
+        max_redirects: int,
+        allow_private: bool,
+        page_bytes: int,
+        platforms: Mapping[str, str],
     ) -> None:
         self.timeout = timeout
         self.deadline = deadline
@@ -280,6 +285,10 @@ class _Checker:
         self.allow_private = allow_private
         self.linked_url = self.url = ""
         self.status_code: int | None = None
+        self.page_bytes = page_bytes
+        self.platforms = platforms
+        self.page: tuple[str, str] = ("", "")  # kind and reason of the page reached
+        self.body, self.cut = b"", ""  # the start of the last GET's body, and why it ends
         self.cookies = http.cookiejar.CookieJar()
         self.user_agent = getattr(
             settings,
@@ -304,6 +313,7 @@ class _Checker:
                 detail = _("Zeitüberschreitung nach %(seconds)s s") % {
                     "seconds": _seconds(self.timeout)
                 }
+            return TIMEOUT, self._after_redirects(detail)
         except socket.gaierror as exc:
             host = urlsplit(self.url).hostname
             if exc.errno == socket.EAI_AGAIN:
@@ -352,9 +362,12 @@ class _Checker:
             status = self.status_code = response.status
 
             if 200 <= status < 300:
-                return OK, self._after_redirects(f"HTTP {status}")
+                self.page = self._page(target, addresses, response, method)
+                result = OK if same_address(self.linked_url, self.url) else REDIRECTED
+                return result, self._after_redirects(f"HTTP {status}")
             if not 300 <= status < 400:
-                return BROKEN, self._after_redirects(_status_detail(status))
+                result = NOT_FOUND if status in (404, 410) else BROKEN
+                return result, self._after_redirects(_status_detail(status))
             location = response.getheader("Location", "").strip()
             if not location:
                 detail = _("HTTP %(status)d – Weiterleitung ohne Ziel") % {"status": status}
@@ -376,9 +389,45 @@ class _Checker:
             self.url = next_url
             target = _Target.parse(next_url)
 
+    def _page(
+        self,
+        target: _Target,
+        addresses: list[str],
+        response: http.client.HTTPResponse,
+        method: str,
+    ) -> tuple[str, str]:
+        """Return the kind of the page reached and why; GET it after a HEAD if the kind needs it.
+
+        The outcome is decided already: nothing here raises, a page that cannot be read has no
+        kind and a reason that says so.
+        """
+        known = pagekind.from_headers(target.url, response.msg, self.platforms)
+        if known:
+            return known
+        if self.page_bytes <= 0:  # reading pages is turned off
+            return "", ""
+        if method == "HEAD":
+            try:
+                response = self._fetch(target, addresses, "GET")
+            except (OSError, http.client.HTTPException) as exc:
+                return pagekind.unread(timed_out=isinstance(exc, TimeoutError))
+            if not 200 <= response.status < 300:
+                return "", _("Inhalt nicht gelesen: HTTP %(status)d beim Abruf mit GET") % {
+                    "status": response.status
+                }
+        return pagekind.from_body(
+            target.url,
+            response.msg,
+            self.body,
+            cut=self.cut,
+            limit=self.page_bytes,
+            platforms=self.platforms,
+            ends_at=self.ends_at,
+        )
+
     def _addresses(self, target: _Target) -> list[str]:
         """Return where the host can be reached, or refuse if any address is not public."""
-        literal = _literal_address(target.host)
+        literal = literal_address(target.host)
         addresses = [literal] if literal else _resolve_by(target.host, target.port, self.ends_at)
         if not self.allow_private:
             for address in addresses:
@@ -405,6 +454,8 @@ class _Checker:
                 "User-Agent": self.user_agent,
                 "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
                 "Accept-Language": "de",
+                # Never compressed: the check reads a bounded body and decompresses nothing.
+                "Accept-Encoding": "identity",
                 "Connection": "close",
             }
             if cookie := request.get_header("Cookie"):
@@ -414,7 +465,7 @@ class _Checker:
             connection.request(method, target.path, headers=headers)
             response = connection.getresponse()
             if method == "GET" and 200 <= response.status < 300:
-                response.read(BODY_BYTES)  # the answer starts; the rest is not needed
+                self.body, self.cut = pagekind.read_body(response, self.page_bytes)
             response.close()
             self.cookies.extract_cookies(response, request)
             return response
@@ -518,20 +569,6 @@ def _remaining(deadline: float) -> float:
     if remaining <= 0:
         raise TimeoutError
     return remaining
-
-
-def _literal_address(host: str) -> str | None:
-    """Return the IP address a host is written as, also in the odd forms resolvers accept."""
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    if NUMERIC_HOST.fullmatch(host):
-        try:
-            return socket.inet_ntoa(socket.inet_aton(host))
-        except OSError:
-            pass
-    return None
 
 
 def _undo_latin1(location: str) -> str:

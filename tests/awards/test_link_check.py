@@ -11,11 +11,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from awards import services, tasks
-from awards.models import EvidenceItem, Submission
+from awards.models import EvidenceItem, SpotCheck, Submission
 from digitalesamt.lib import linkcheck
 from municipalities.constants import Kind
-from municipalities.models import Threshold
+from municipalities.models import OnlineServicePlatform, Threshold
 from tests.factories import ProcedureLinkFactory
+from tests.helpers import count_queries
 
 LINKS = 7
 
@@ -33,7 +34,7 @@ def checked_batches(monkeypatch):
     """Answer every URL "ok" without the network; record the URLs of each batch."""
     batches: list[list[str]] = []
 
-    def check_urls(urls):
+    def check_urls(urls, **options):
         batches.append(list(urls))
         return {url: ok(url) for url in urls}
 
@@ -77,7 +78,7 @@ def test_each_batch_is_saved_before_the_next_is_checked(submission, monkeypatch,
     settings.LINKCHECK_BATCH_SIZE = 3
     calls = []
 
-    def check_urls(urls):
+    def check_urls(urls, **options):
         calls.append(urls)
         if len(calls) == 2:
             raise RuntimeError("Datenbank weg")
@@ -103,6 +104,100 @@ def test_a_run_of_an_earlier_round_does_nothing(submission, checked_batches):
     assert tasks.check_submission_links.call(submission.pk, 1) == {}
     assert checked_batches == []
     assert unchecked(submission) == LINKS
+
+
+# What each link is: the outcome in detail and the kind of page ---------------------------------
+
+# What the fake check answers, by the URL's number: the outcome, and the page kind and reason.
+OUTCOMES = [
+    (linkcheck.OK, 200, "form", "Formular mit Absende-Schaltfläche"),
+    (linkcheck.REDIRECTED, 200, "login", "Anmeldeseite von Bürgerservice-Portal (AKDB)"),
+    (linkcheck.OK, 200, "information", "kein Formular gefunden"),
+    (linkcheck.OK, 200, "pdf", "PDF-Datei (application/pdf)"),
+    (linkcheck.NOT_FOUND, 404, "", ""),
+    (linkcheck.TIMEOUT, None, "", ""),
+    (linkcheck.BROKEN, 500, "", ""),
+]
+
+
+def outcome(url: str) -> linkcheck.LinkCheck:
+    result, status, kind, reason = OUTCOMES[int(url.rsplit("/", 1)[1]) % len(OUTCOMES)]
+    return linkcheck.LinkCheck(result, status, url, f"Detail {url}", timezone.now(), kind, reason)
+
+
+@pytest.fixture
+def detailed_checks(monkeypatch):
+    """Answer each URL as OUTCOMES says; record the platforms each batch was given."""
+    platforms: list[dict[str, str]] = []
+
+    def check_urls(urls, **options):
+        platforms.append(options["platforms"])
+        return {url: outcome(url) for url in urls}
+
+    monkeypatch.setattr(tasks, "check_urls", check_urls)
+    return platforms
+
+
+def submission_with(municipality, clerk, links: int) -> Submission:
+    Threshold.objects.update_or_create(kind=Kind.MARKT, defaults={"minimum": links})
+    for number in range(links):
+        ProcedureLinkFactory(municipality=municipality, url=f"https://amt.example/v/{number}")
+    application = services.create_application(municipality=municipality, by=clerk)
+    return services.submit_application(application=application, by=clerk)
+
+
+def test_the_check_stores_each_outcome_and_what_kind_of_page_it_is(
+    kommune, clerk, no_link_check, detailed_checks
+):
+    submission = submission_with(kommune, clerk, len(OUTCOMES))
+
+    tasks.start_link_check(submission)
+
+    stored = {
+        int(item.url.rsplit("/", 1)[1]): (
+            item.check_result,
+            item.check_status,
+            item.check_detail,
+            item.page_kind,
+            item.page_reason,
+        )
+        for item in submission.items.all()
+    }
+    assert stored == {
+        number: (result, status, f"Detail https://amt.example/v/{number}", kind, reason)
+        for number, (result, status, kind, reason) in enumerate(OUTCOMES)
+    }
+
+
+def test_the_check_is_given_the_active_platforms(kommune, clerk, no_link_check, detailed_checks):
+    submission = submission_with(kommune, clerk, 2)
+    OnlineServicePlatform.objects.create(host="portal.example", name="Testportal")
+    OnlineServicePlatform.objects.create(host="alt.example", name="Alt", active=False)
+
+    tasks.start_link_check(submission)
+
+    (platforms,) = detailed_checks
+    assert platforms["portal.example"] == "Testportal"
+    assert platforms["buergerserviceportal.de"] == "Bürgerservice-Portal (AKDB)"  # seeded
+    assert "alt.example" not in platforms
+
+
+@pytest.mark.parametrize("links", [10, 100])
+def test_a_batch_costs_the_same_queries_however_many_links(
+    kommune, clerk, no_link_check, detailed_checks, settings, links
+):
+    settings.LINKCHECK_BATCH_SIZE = 100
+    submission = submission_with(kommune, clerk, links)
+
+    with count_queries() as counted:
+        tasks.check_submission_links.call(submission.pk, submission.link_check_round)
+
+    # submission, its unchecked items, the platforms, the results (one executemany),
+    # the round's progress, whether any link is left
+    assert len(counted.own) == 6
+    assert not EvidenceItem.objects.filter(submission=submission, page_reason="").exclude(
+        check_result__in=linkcheck.DEFECTIVE
+    )
 
 
 def test_worst_case_of_a_check_at_the_cap_is_bounded(settings):
@@ -132,7 +227,11 @@ def test_the_page_shows_the_progress_of_the_check(reviewer_client, submission, c
 
     html = reviewer_client.get(page_url(submission)).content.decode()
 
-    assert "6 von 7 Links geprüft: 6 erreichbar, 0 nicht erreichbar" in html
+    assert (
+        "6 von 7 Links geprüft: 6 erreichbar, 0 weitergeleitet, 0 nicht gefunden, "
+        "0 Zeitüberschreitung, 0 nicht erreichbar, 0 nicht geprüft (Adresse nicht erlaubt); "
+        "1 noch nicht geprüft."
+    ) in html
     assert "Die Linkprüfung läuft." in html
     assert "Linkprüfung erneut starten" not in html
 
@@ -159,6 +258,45 @@ def test_the_page_shows_a_failed_check_with_a_restart_button(reviewer_client, su
 
     assert "Die Linkprüfung ist abgebrochen (RuntimeError: Datenbank weg)." in html
     assert "Linkprüfung erneut starten" in html
+
+
+def test_the_page_counts_every_outcome(
+    reviewer_client, kommune, clerk, no_link_check, detailed_checks
+):
+    submission = submission_with(kommune, clerk, len(OUTCOMES))
+    tasks.start_link_check(submission)
+
+    page = " ".join(reviewer_client.get(page_url(submission)).content.decode().split())
+
+    assert (
+        "7 von 7 Links geprüft: 3 erreichbar, 1 weitergeleitet, 1 nicht gefunden, "
+        "1 Zeitüberschreitung, 1 nicht erreichbar, 0 nicht geprüft (Adresse nicht erlaubt); "
+        "0 noch nicht geprüft."
+    ) in page
+
+
+def test_the_evidence_and_the_spot_checks_show_the_page_kind_as_a_hint(
+    reviewer_client, kommune, clerk, no_link_check, detailed_checks
+):
+    submission = submission_with(kommune, clerk, len(OUTCOMES))
+    tasks.start_link_check(submission)
+    information = submission.items.get(page_kind="information")
+    SpotCheck.objects.create(item=information)
+
+    html = reviewer_client.get(page_url(submission)).content.decode()
+    evidence = html.split('id="nachweise"', 1)[1].split("</section>", 1)[0]
+    spot_checks = html.split('id="stichprobe"', 1)[1].split("</section>", 1)[0]
+
+    for kind_and_reason in [
+        "Online-Formular – <bdi>Formular mit Absende-Schaltfläche</bdi>",
+        "Anmeldung bei einem Online-Dienst – "
+        "<bdi>Anmeldeseite von Bürgerservice-Portal (AKDB)</bdi>",
+        "Informationsseite – <bdi>kein Formular gefunden</bdi>",
+        "PDF-Formular zum Herunterladen – <bdi>PDF-Datei (application/pdf)</bdi>",
+    ]:
+        assert f'<span class="review-detail">Hinweis: {kind_and_reason}</span>' in evidence
+    assert evidence.count("Hinweis:") == 4  # not for links that were not reached
+    assert "Hinweis: Informationsseite – <bdi>kein Formular gefunden</bdi>" in spot_checks
 
 
 def test_the_restart_button_queues_the_check_again(reviewer_client, submission, checked_batches):

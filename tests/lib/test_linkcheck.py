@@ -5,6 +5,7 @@ and routes a public-looking address to the local server, and fails the test on a
 connection.
 """
 
+import gzip
 import ipaddress
 import math
 import socket
@@ -51,6 +52,52 @@ fhD3XvNgww2YON67+3ZEVM/VBk3iB6nWBpTQ3+/gdYE5y7WambLQmpXM
 """
 
 
+FORM = b"""<form method="post" action="/antrag"><label>Name <input name="name"></label>
+<button>Antrag senden</button></form>"""
+# Path: body and Content-Type of a page to classify.
+PAGES = {
+    "/form": (b"<!doctype html><title>Antrag</title>" + FORM, "text/html; charset=utf-8"),
+    "/form-input-submit": (
+        b'<form method=POST><input name=a><input type="SUBMIT" value="Los"></form>',
+        "text/html",
+    ),
+    "/form-tied-submit": (
+        b'<form method="post" id="antrag"><input name="a"></form>'
+        b'<button type="submit" form="antrag">Senden</button>',
+        "text/html",
+    ),
+    "/form-no-submit": (
+        b'<form method="post"><input name="a"><button type="button">Weiter</button></form>',
+        "text/html",
+    ),
+    "/search": (
+        b'<form action="/suche"><input type="search" name="q"><button>Suchen</button></form>',
+        "text/html",
+    ),
+    "/password": (
+        b'<form method="post"><input name="u"><input type="password" name="p"></form>',
+        "text/html",
+    ),
+    "/pdf": (b"%PDF-1.7 Antrag", "application/pdf"),
+    "/antrag.pdf": (b"%PDF-1.7 Antrag", "application/octet-stream"),
+    "/unnamed-download": (b"%PDF-1.4 Antrag", "application/octet-stream"),
+    "/text": (b"Antrag per Post", "text/plain; charset=utf-8"),
+    "/latin1": (
+        "<form method=post><button>Gebühr zahlen</button></form>".encode("latin-1"),
+        "text/html; charset=iso-8859-1",
+    ),
+    "/unknown-charset": (FORM, "text/html; charset=x-unbekannt"),
+    # Broken markup: a form in a comment and in a script, unclosed tags, stray brackets.
+    "/malformed": (
+        b"<html><body <<p>> <!-- <form method=post><button>x</button></form> -->"
+        b'<script>document.write("<form method=post><button>x</button></form>")</script>'
+        b'<div class="a><span <a href=x <form <b>Kein Antrag</b> <!--',
+        "text/html",
+    ),
+    "/markup-bomb": (b"<a" * 130_000, "text/html"),
+}
+
+
 @dataclass(frozen=True)
 class Seen:
     method: str
@@ -74,6 +121,30 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200)
         elif path == "/missing":
             self.reply(404)
+        elif path == "/gone":
+            self.reply(410)
+        elif path in PAGES:
+            self.page(*PAGES[path])
+        elif path == "/folder":
+            self.redirect("/folder/")
+        elif path == "/folder/":
+            self.reply(200)
+        elif path == "/secure":  # over http: to https on the same host and default port
+            if isinstance(self.connection, ssl.SSLSocket):
+                self.reply(200)
+            else:
+                self.redirect("https://localhost/secure")
+        elif path == "/to-other-host":
+            self.redirect("http://anderes-amt.example/ok")
+        elif path == "/big-form":  # the form comes after the first LINKCHECK_PAGE_BYTES
+            self.page(b"<p>" + b"x" * 5000 + FORM, "text/html")
+        elif path == "/endless":
+            self.endless()
+        elif path == "/compressed":
+            body = gzip.compress(b"<form method=post><button>Senden</button></form>" * 1000)
+            self.page(body, "text/html", {"Content-Encoding": "gzip"})
+        elif path == "/slow-body":  # the form arrives, then the body stalls
+            self.page(FORM + b"<p>", "text/html", stall=True)
         elif path == "/server-error":
             self.reply(500)
         elif path == "/redirect":
@@ -141,6 +212,32 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 self.server.release.wait(pause)
             self.wfile.write(body)
+
+    def page(
+        self,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        stall: bool = False,
+    ) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body) + (100 if stall else 0)))
+        self.end_headers()
+        if self.command == "GET":
+            self.wfile.write(body)
+            self.wfile.flush()
+            if stall:
+                self.server.release.wait(10)
+
+    def endless(self) -> None:
+        """Send an HTML body without a length that never ends until the test does."""
+        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n")
+        if self.command == "GET":
+            while not self.server.release.is_set():
+                self.wfile.write(b"<p>Informationen zum Verfahren</p>" * 100)
 
     def redirect(self, location: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(302)
@@ -274,7 +371,9 @@ def test_a_page_that_answers_is_ok(server):
     assert check.final_url == server.url("/ok")
     assert check.detail == "HTTP 200"
     assert timezone.is_aware(check.checked_at)
-    assert server.paths() == [("HEAD", "/ok")]
+    # HEAD gives the outcome; one GET reads the page to tell what kind it is.
+    assert server.paths() == [("HEAD", "/ok"), ("GET", "/ok")]
+    assert (check.page_kind, check.page_reason) == ("information", "kein Formular gefunden")
 
 
 def test_the_request_names_the_host_and_the_checker(server, settings):
@@ -297,10 +396,10 @@ def test_the_checker_names_the_site_by_default(server, settings):
     assert user_agent == "DigitalesAmt-Linkpruefung/1.0 (+https://digitales-amt.test)"
 
 
-def test_a_missing_page_is_broken_after_asking_again_with_get(server):
+def test_a_missing_page_is_not_found_after_asking_again_with_get(server):
     check = check_url(server.url("/missing"), allow_private=True)
 
-    assert check.result == LinkCheckResult.BROKEN
+    assert check.result == LinkCheckResult.NOT_FOUND
     assert check.status_code == 404
     assert check.detail == "HTTP 404 – nicht gefunden"
     assert server.paths() == [("HEAD", "/missing"), ("GET", "/missing")]
@@ -339,7 +438,7 @@ def test_a_body_that_arrives_after_the_headers_is_read(server):
 def test_a_redirect_is_followed_to_its_target(server):
     check = check_url(server.url("/redirect"), allow_private=True)
 
-    assert check.result == LinkCheckResult.OK
+    assert check.result == LinkCheckResult.REDIRECTED
     assert check.status_code == 200
     assert check.final_url == server.url("/ok")
     assert check.detail == f"HTTP 200 (weitergeleitet auf {server.url('/ok')})"
@@ -348,7 +447,7 @@ def test_a_redirect_is_followed_to_its_target(server):
 def test_a_redirect_to_a_raw_utf8_location_is_read_as_utf8(server):
     check = check_url(server.url("/umlaut"), allow_private=True)
 
-    assert check.result == LinkCheckResult.OK
+    assert check.result == LinkCheckResult.REDIRECTED
     assert ("HEAD", "/ok-b%C3%BCro") in server.paths()
 
 
@@ -380,7 +479,7 @@ def test_more_redirects_than_allowed_are_broken(server):
 def test_as_many_redirects_as_allowed_are_followed(server):
     check = check_url(server.url("/chain/5"), allow_private=True, max_redirects=5)
 
-    assert check.result == LinkCheckResult.OK
+    assert check.result == LinkCheckResult.REDIRECTED
     assert check.final_url == server.url("/chain/0")
 
 
@@ -392,10 +491,10 @@ def test_the_redirect_limit_comes_from_the_settings(server, settings):
     assert check.detail == "Zu viele Weiterleitungen (mehr als 1)"
 
 
-def test_a_server_that_does_not_answer_in_time_is_broken(server):
+def test_a_server_that_does_not_answer_in_time_is_a_timeout(server):
     check = check_url(server.url("/slow"), allow_private=True, timeout=0.5)
 
-    assert check.result == LinkCheckResult.BROKEN
+    assert check.result == LinkCheckResult.TIMEOUT
     assert check.status_code is None
     assert check.detail == "Zeitüberschreitung nach 0,5 s"
     assert server.paths() == [("HEAD", "/slow")]  # a timeout is not asked again with GET
@@ -404,7 +503,7 @@ def test_a_server_that_does_not_answer_in_time_is_broken(server):
 def test_a_server_that_drips_its_answer_is_cut_off_at_the_timeout(server):
     check = check_url(server.url("/drip"), allow_private=True, timeout=0.5)
 
-    assert check.result == LinkCheckResult.BROKEN
+    assert check.result == LinkCheckResult.TIMEOUT
     assert check.detail == "Zeitüberschreitung nach 0,5 s"
 
 
@@ -423,7 +522,7 @@ def test_the_deadline_covers_every_redirect(server, settings):
     check = check_url(server.url("/slow-hop/5"), allow_private=True, timeout=0.5)
 
     assert time.monotonic() - started < 1.2  # six hops of 0.3 s each would take 1.8 s
-    assert check.result == LinkCheckResult.BROKEN
+    assert check.result == LinkCheckResult.TIMEOUT
     assert check.detail.startswith("Zeitüberschreitung: nach 0,8 s insgesamt abgebrochen")
     assert "weitergeleitet auf" in check.detail
 
@@ -459,7 +558,7 @@ def test_the_deadline_covers_a_name_lookup_that_hangs(monkeypatch, settings):
     answer.set()
 
     assert time.monotonic() - started < 1
-    assert check.result == LinkCheckResult.BROKEN
+    assert check.result == LinkCheckResult.TIMEOUT
     assert check.detail == "Zeitüberschreitung: nach 0,3 s insgesamt abgebrochen"
 
 
@@ -603,7 +702,7 @@ def test_the_check_connects_to_the_address_it_checked(monkeypatch, network, serv
     check = check_url("http://amt.example/ok")
 
     assert check.result == LinkCheckResult.OK
-    assert network.connections == [(PUBLIC_ADDRESS, 80)]
+    assert network.connections == [(PUBLIC_ADDRESS, 80)] * 2  # HEAD, then GET for the page
     assert server.seen[0].headers["Host"] == "amt.example"
     assert next(answers) == ["127.0.0.1"]  # looked up once only
 
@@ -622,8 +721,8 @@ def test_a_redirect_to_a_private_address_is_refused_before_connecting(network, s
 def test_a_redirect_to_a_private_address_is_followed_when_allowed(network, server):
     check = check_url("http://amt.example/to-private", allow_private=True)
 
-    assert check.result == LinkCheckResult.OK
-    assert server.paths() == [("HEAD", "/to-private"), ("HEAD", "/ok")]
+    assert check.result == LinkCheckResult.REDIRECTED
+    assert server.paths() == [("HEAD", "/to-private"), ("HEAD", "/ok"), ("GET", "/ok")]
 
 
 def test_a_redirect_to_a_name_with_a_private_address_is_refused(network, server):
@@ -688,7 +787,7 @@ def test_check_urls_checks_each_url_once(server):
 
     assert list(checks) == [ok, missing]
     assert checks[ok].result == LinkCheckResult.OK
-    assert checks[missing].result == LinkCheckResult.BROKEN
+    assert checks[missing].result == LinkCheckResult.NOT_FOUND
     assert server.paths().count(("HEAD", "/ok")) == 1
 
 
@@ -725,3 +824,211 @@ def test_reserved_example_names_are_not_looked_up(monkeypatch):
     for host in ("amt.example", "Formulare.Freistaat-Bayern.EXAMPLE.", "x.invalid", "a.test"):
         with pytest.raises(socket.gaierror):
             linkcheck.resolve(host, 443)
+
+
+# Outcomes in detail -------------------------------------------------------------------------
+
+
+def test_a_page_that_is_gone_is_not_found(server):
+    check = check_url(server.url("/gone"), allow_private=True)
+
+    assert check.result == LinkCheckResult.NOT_FOUND
+    assert check.detail == "HTTP 410 – dauerhaft entfernt"
+    assert (check.page_kind, check.page_reason) == ("", "")
+
+
+def test_a_server_error_is_broken_and_has_no_page_kind(server):
+    check = check_url(server.url("/server-error"), allow_private=True)
+
+    assert check.result == LinkCheckResult.BROKEN
+    assert (check.page_kind, check.page_reason) == ("", "")
+
+
+def test_a_redirect_to_another_host_is_redirected(network, server):
+    network.names["anderes-amt.example"] = [PUBLIC_ADDRESS]
+
+    check = check_url("http://amt.example/to-other-host")
+
+    assert check.result == LinkCheckResult.REDIRECTED
+    assert check.final_url == "http://anderes-amt.example/ok"
+    assert check.detail == "HTTP 200 (weitergeleitet auf http://anderes-amt.example/ok)"
+    assert check.page_kind == "information"
+
+
+def test_a_trailing_slash_added_on_the_same_host_is_still_ok(server):
+    check = check_url(server.url("/folder"), allow_private=True)
+
+    assert check.result == LinkCheckResult.OK
+    assert check.final_url == server.url("/folder/")
+    assert check.page_kind == "information"  # the page it ended at was read
+
+
+def test_an_upgrade_to_https_on_the_same_host_is_still_ok(
+    monkeypatch, server, tls_server, trust_test_certificate
+):
+    network = FakeNetwork(monkeypatch)
+    network.names["localhost"] = [PUBLIC_ADDRESS]
+    network.routes[(PUBLIC_ADDRESS, 80)] = ("127.0.0.1", server.server_port)
+    network.routes[(PUBLIC_ADDRESS, 443)] = ("127.0.0.1", tls_server.server_port)
+
+    check = check_url("http://localhost/secure")
+
+    assert check.result == LinkCheckResult.OK
+    assert check.final_url == "https://localhost/secure"
+    assert check.detail == "HTTP 200 (weitergeleitet auf https://localhost/secure)"
+    assert tls_server.paths() == [("HEAD", "/secure"), ("GET", "/secure")]
+
+
+@pytest.mark.parametrize(
+    ("linked", "final", "same"),
+    [
+        ("https://amt.example/antrag", "https://amt.example/antrag", True),
+        ("http://amt.example/antrag", "https://amt.example/antrag", True),
+        ("http://amt.example/antrag", "https://amt.example/antrag/", True),
+        ("https://Amt.Example./antrag#teil", "https://amt.example:443/antrag", True),
+        ("https://amt.example/b%C3%BCro", "https://amt.example/büro", True),
+        ("https://amt.example/antrag?a=1", "https://amt.example/antrag?a=1", True),
+        ("https://amt.example/antrag", "http://amt.example/antrag", False),  # downgrade
+        ("http://amt.example:8080/antrag", "https://amt.example:8080/antrag", False),
+        ("https://amt.example/antrag", "https://www.amt.example/antrag", False),
+        ("https://amt.example/antrag", "https://amt.example/start", False),
+        ("https://amt.example/antrag/", "https://amt.example/antrag", False),
+        ("https://amt.example/antrag?a=1", "https://amt.example/antrag?a=2", False),
+        ("https://amt.example/", "https://anderes-amt.example/", False),
+    ],
+)
+def test_same_address(linked, final, same):
+    assert linkcheck.same_address(linked, final) is same
+
+
+# What kind of page ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "reason"),
+    [
+        ("/form", "form", "Formular mit Absende-Schaltfläche"),
+        ("/form-input-submit", "form", "Formular mit Absende-Schaltfläche"),
+        ("/form-tied-submit", "form", "Formular mit Absende-Schaltfläche"),
+        ("/latin1", "form", "Formular mit Absende-Schaltfläche"),
+        ("/unknown-charset", "form", "Formular mit Absende-Schaltfläche"),
+        (
+            "/form-no-submit",
+            "information",
+            "kein Formular gefunden (nur ein Formular ohne Absende-Schaltfläche)",
+        ),
+        ("/search", "information", "kein Formular gefunden (nur ein Suchformular)"),
+        ("/password", "login", "Formular mit Passwortfeld"),
+        ("/pdf", "pdf", "PDF-Datei (application/pdf)"),
+        ("/antrag.pdf", "pdf", "PDF-Datei (antrag.pdf)"),
+        ("/unnamed-download", "pdf", "PDF-Datei (application/pdf)"),
+        ("/text", "information", "kein Formular gefunden (Datei vom Typ text/plain)"),
+        ("/ok", "information", "kein Formular gefunden"),
+        ("/malformed", "information", "kein Formular gefunden"),
+    ],
+)
+def test_the_check_tells_what_kind_of_page_it_reached(server, path, kind, reason):
+    check = check_url(server.url(path), allow_private=True)
+
+    assert check.result == LinkCheckResult.OK
+    assert (check.page_kind, check.page_reason) == (kind, reason)
+
+
+def test_a_pdf_is_known_from_the_head_without_downloading_it(server):
+    check = check_url(server.url("/pdf"), allow_private=True)
+
+    assert check.page_kind == "pdf"
+    assert server.paths() == [("HEAD", "/pdf")]
+
+
+def test_a_page_on_a_platform_host_or_its_subdomain_is_its_login(network, server):
+    network.names["www.portal.example"] = [PUBLIC_ADDRESS]
+    network.names["nichtportal.example"] = [PUBLIC_ADDRESS]
+    platforms = {"portal.example": "Testportal"}
+
+    on_platform = check_url("http://www.portal.example/ok", platforms=platforms)
+    look_alike = check_url("http://nichtportal.example/ok", platforms=platforms)
+
+    assert (on_platform.page_kind, on_platform.page_reason) == (
+        "login",
+        "Anmeldeseite von Testportal",
+    )
+    assert ("HEAD", "/ok") in server.paths()
+    assert look_alike.page_kind == "information"
+
+
+def test_a_redirect_to_a_platform_is_its_login(network, server):
+    network.names["anderes-amt.example"] = [PUBLIC_ADDRESS]
+
+    check = check_url("http://amt.example/to-other-host", platforms={"amt.example": "Amt"})
+
+    assert check.result == LinkCheckResult.REDIRECTED
+    assert check.page_reason == "kein Formular gefunden"  # the host it ended at counts
+    check = check_url(
+        "http://amt.example/to-other-host", platforms={"anderes-amt.example": "Portal"}
+    )
+    assert check.page_reason == "Anmeldeseite von Portal"
+
+
+def test_only_the_first_page_bytes_are_read(server, settings):
+    settings.LINKCHECK_PAGE_BYTES = 1000
+
+    check = check_url(server.url("/big-form"), allow_private=True)
+
+    assert check.result == LinkCheckResult.OK
+    assert (check.page_kind, check.page_reason) == (
+        "information",
+        "kein Formular gefunden – nur die ersten 1000\xa0Bytes der Seite gelesen",
+    )
+
+
+def test_an_endless_page_is_read_to_the_limit_and_no_further(server):
+    started = time.monotonic()
+    check = check_url(server.url("/endless"), allow_private=True, page_bytes=100_000)
+
+    assert time.monotonic() - started < 2
+    assert check.result == LinkCheckResult.OK
+    assert check.page_reason.startswith("kein Formular gefunden – nur die ersten")
+
+
+def test_a_page_that_stalls_is_judged_by_what_arrived_in_time(server):
+    check = check_url(server.url("/slow-body"), allow_private=True, timeout=0.5)
+
+    assert check.result == LinkCheckResult.OK  # the answer came; only its body stalled
+    assert (check.page_kind, check.page_reason) == ("form", "Formular mit Absende-Schaltfläche")
+
+
+def test_a_compressed_page_is_not_unpacked(server):
+    check = check_url(server.url("/compressed"), allow_private=True)
+
+    assert server.seen[-1].headers["Accept-Encoding"] == "identity"
+    assert check.result == LinkCheckResult.OK
+    assert (check.page_kind, check.page_reason) == (
+        "",
+        "Inhalt nicht ausgewertet: komprimiert geliefert (gzip)",
+    )
+
+
+def test_markup_that_stalls_the_html_parser_is_scanned_in_linear_time(server):
+    started = time.monotonic()
+    check = check_url(server.url("/markup-bomb"), allow_private=True)
+
+    # HTMLParser alone takes minutes for this; the scan a fraction of a second.
+    assert time.monotonic() - started < 3
+    assert check.page_kind == "information"
+
+
+def test_a_page_that_cannot_be_read_after_the_head_keeps_its_outcome(server, monkeypatch):
+    fetch = linkcheck._Checker._fetch
+
+    def head_only(self, target, addresses, method):
+        if method == "GET":
+            raise TimeoutError
+        return fetch(self, target, addresses, method)
+
+    monkeypatch.setattr(linkcheck._Checker, "_fetch", head_only)
+
+    check = check_url(server.url("/ok"), allow_private=True)
+
+    assert check.result == LinkCheckResult.OK
+    assert (check.page_kind, check.page_reason) == ("", "Inhalt nicht gelesen (Zeitüberschreitung)")
