@@ -22,12 +22,6 @@ from django.utils.translation import gettext_lazy as _
 # A value longer than this (a revocation reason) is cut in the list; the entry shows it all.
 LIST_VALUE_LENGTH = 80
 
-ACTION_LABELS = {
-    LogEntry.Action.CREATE: _("angelegt"),
-    LogEntry.Action.UPDATE: _("geändert"),
-    LogEntry.Action.DELETE: _("gelöscht"),
-    LogEntry.Action.ACCESS: _("aufgerufen"),
-}
 M2M_OPERATIONS = {"add": _("hinzugefügt"), "delete": _("entfernt")}
 
 
@@ -55,10 +49,6 @@ class Change:
     label: str
     old: str | None  # None: the entry has no "before" (created) or it is a list change
     new: str
-
-
-def action_label(entry: LogEntry) -> str:
-    return str(ACTION_LABELS.get(entry.action, entry.get_action_display()))
 
 
 def changes(entry: LogEntry, max_length: int | None = None) -> list[Change]:

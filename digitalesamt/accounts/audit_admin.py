@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from digitalesamt.lib.admin import check_integer
 
 from . import audit
-from .models import AuditEntry
+from .models import ACTION_LABELS, AuditEntry
 
 if admin.site.is_registered(LogEntry):
     admin.site.unregister(LogEntry)
@@ -45,7 +45,7 @@ class ActorFilter(admin.SimpleListFilter):
         )
         return [
             *((str(user.pk), user.get_username()) for user in actors),
-            (self.NOBODY, gettext("System (Befehl, ohne Benutzer)")),
+            (self.NOBODY, gettext("System (ohne Benutzer)")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -75,12 +75,20 @@ class ModelFilter(admin.SimpleListFilter):
         return queryset.filter(content_type_id=check_integer(self.parameter_name, value))
 
 
+class WhenFilter(admin.DateFieldListFilter):
+    """Django's date filter (today, past 7 days, …) under a German title."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = gettext("Zeitpunkt")
+
+
 class ActionFilter(admin.SimpleListFilter):
     title = _("Aktion")
     parameter_name = "aktion"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [(str(action), label) for action, label in audit.ACTION_LABELS.items()]
+        return [(str(action), label) for action, label in ACTION_LABELS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -95,14 +103,20 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     list_display = ("when", "actor_display", "action_display", "object_link", "changes_list")
     list_display_links = ("when",)
-    list_filter = (ModelFilter, ActorFilter, ActionFilter)
+    list_filter = (ModelFilter, ActorFilter, ActionFilter, ("timestamp", WhenFilter))
     list_select_related = ("content_type", "actor")
     search_fields = ("object_repr", "actor__username", "actor__email", "actor_email")
     search_help_text = _("Objekt (Name, Nummer, Benutzername) oder wer es geändert hat")
-    date_hierarchy = "timestamp"
     list_per_page = 50
     fields = ("when", "actor_display", "action_display", "object_link", "changes_table")
     readonly_fields = fields
+
+    class Media:
+        css = {"all": ["admin_audit/audit.css"]}
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {"title": gettext("Änderungsprotokoll"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -123,13 +137,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
         if entry.actor is None:
             if entry.actor_email:  # the user was deleted since
                 return gettext("%(email)s (gelöscht)") % {"email": entry.actor_email}
-            return gettext("System (Befehl, ohne Benutzer)")
+            return gettext("System")
         url = reverse(f"admin:{_user_admin_name()}_change", args=[entry.actor.pk])
         return format_html('<a href="{}">{}</a>', url, entry.actor.get_username())
 
     @admin.display(description=_("Aktion"), ordering="action")
     def action_display(self, entry: AuditEntry) -> str:
-        return audit.action_label(entry)
+        return entry.action_label
 
     @admin.display(description=_("Objekt"), ordering="object_repr")
     def object_link(self, entry: AuditEntry) -> SafeString:

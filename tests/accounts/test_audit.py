@@ -302,7 +302,8 @@ def test_administrator_reads_the_list_in_german(administrator_client, entries):
     assert "Mindestzahl an Online-Verfahren: 30 → 25" in shown
     assert "Website: (leer) → https://www.hoesbach.de/" in shown
     assert "verwaltung" in shown
-    assert "System (Befehl, ohne Benutzer)" in shown
+    assert '<td class="field-actor_display">System</td>' in response.content.decode()
+    assert "Zeitpunkt" in shown
     assert "Schwellenwert: Bezirk: 25" in shown
     for english in ("log entr", "Resource", "Correlation", "changes:", "create", "update"):
         assert english not in shown
@@ -323,6 +324,8 @@ def test_administrator_reads_an_entry(administrator_client, entries):
     assert "Mindestzahl an Online-Verfahren" in shown
     assert "geändert" in shown
     assert "Sichern" not in shown and "Löschen" not in shown
+    assert "Bezirk: 25 geändert" in shown
+    assert "Updated" not in shown and "Geschichte" not in shown
 
 
 def test_list_filters_by_model_and_actor_and_searches(administrator_client, administrator, entries):

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'Eintrag im Änderungsprotokoll',
-                'verbose_name_plural': 'Änderungsprotokoll',
+                'verbose_name_plural': 'Einträge im Änderungsprotokoll',
                 'proxy': True,
                 'default_permissions': ('view',),
                 'indexes': [],
