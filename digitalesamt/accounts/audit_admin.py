@@ -108,6 +108,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ("object_repr", "actor__username", "actor__email", "actor_email")
     search_help_text = _("Objekt (Name, Nummer, Benutzername) oder wer es geändert hat")
     list_per_page = 50
+    # The trail only grows: one COUNT of it per page is enough ("10 Einträge", not "of 10").
+    show_full_result_count = False
     fields = ("when", "actor_display", "action_display", "object_link", "changes_table")
     readonly_fields = fields
 

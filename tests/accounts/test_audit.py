@@ -442,12 +442,15 @@ def test_the_list_costs_the_same_for_10_and_500_entries(
     for total in (10, 500):
         LogEntry.objects.all().delete()
         make_entries(total, administrator)
+        administrator_client.get(CHANGELIST)  # the process's content-type cache, filled once
         with count_queries() as queries:
             response = administrator_client.get(CHANGELIST, params)
         assert response.status_code == 200
         costs.append(len(queries.own))
 
-    assert costs[0] == costs[1]
+    # session, user, 2 permission checks, the actor filter, the count, the page, and the
+    # count of thresholds by which ThresholdAdmin answers the sidebar's "Hinzufügen"
+    assert costs == [8, 8]
 
 
 # Keeping it -------------------------------------------------------------------------------
