@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # the built-in widget templates, for FORM_RENDERER
     "django_tasks_db",
+    "auditlog",  # before accounts, whose admin replaces auditlog's
     "municipalities",
     "awards",
     "digitalesamt.accounts",
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The audit trail's actor is the request's user (digitalesamt.accounts.audit).
+    "digitalesamt.accounts.audit.AuditActorMiddleware",
     # After the CSRF check, which reads a form's body (an upload's too) before any view runs,
     # and after the user is known, whom its German 400 page shows in the header.
     "digitalesamt.lib.middleware.RequestGuardMiddleware",
@@ -270,6 +273,30 @@ AXES_CLIENT_IP_CALLABLE = "digitalesamt.accounts.backends.client_ip"
 # The username as axes stores it: cut to its column (255), or a long one would fail the insert.
 AXES_USERNAME_CALLABLE = "digitalesamt.accounts.backends.attempted_username"
 # --- end accounts ---
+
+# --- audit trail (django-auditlog; digitalesamt.accounts.audit) ---
+# Every change to these models, with who (the request's user), when and each field old → new,
+# read in the admin ("Änderungsprotokoll") by the Administration group alone. Procedure links
+# are left out: clerks change them all day and import them by the thousand.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "municipalities.municipality"},
+    {"model": "municipalities.threshold"},
+    {"model": "municipalities.membership", "exclude_fields": ["created_at"]},
+    {
+        "model": "auth.user",
+        # No hashes, no login noise; date_joined is the creation entry's time, and the admin's
+        # form drops its microseconds on every save, which would read as a change.
+        "exclude_fields": ["password", "last_login", "date_joined"],
+        "m2m_fields": ["groups", "user_permissions"],
+    },
+    {"model": "auth.group", "m2m_fields": ["permissions"]},
+    {"model": "awards.award", "exclude_fields": ["created_at", "updated_at"]},
+)
+AUDITLOG_STORE_JSON_CHANGES = True  # values keep their type: True, 50, None
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True  # "Markt Hösbach (…)", readable once deleted
+AUDITLOG_DISABLE_REMOTE_ADDR = True  # the account says who; no IP addresses kept
+# Entries older than this are deleted by `manage.py prune_audit_log` (the privacy statement).
+AUDIT_LOG_RETENTION_DAYS = env.int("AUDIT_LOG_RETENTION_DAYS", default=730)
 
 LOGGING = {
     "version": 1,

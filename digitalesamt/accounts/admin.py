@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Membership
 
+from . import audit_admin  # noqa: F401 - registers the audit trail's admin
 from .forms import InviteForm
 from .invitations import (
     InvitationError,

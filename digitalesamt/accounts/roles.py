@@ -39,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         # Deleting a lockout record of django-axes unlocks the login at once.
         ("axes", "view_accessattempt"),
         ("axes", "delete_accessattempt"),
+        # The audit trail (read-only for everyone): who changed what in the admin, and when.
+        ("accounts", "view_auditentry"),
     ],
 }
 

@@ -23,7 +23,7 @@ from ..forms import AccessibilityFeedbackForm
 
 # The days the statements were written or last reviewed: change them with their text.
 ACCESSIBILITY_STATEMENT_DATE = datetime.date(2026, 11, 21)
-PRIVACY_STATEMENT_DATE = datetime.date(2026, 11, 21)
+PRIVACY_STATEMENT_DATE = datetime.date(2026, 12, 1)
 # Shown on the accessibility statement for everyone who cannot or will not use the form.
 ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@stmd.bayern.de"
 
@@ -70,6 +70,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
             ),
             "login_failure_limit": settings.AXES_FAILURE_LIMIT,
             "login_cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+            "audit_log_days": settings.AUDIT_LOG_RETENTION_DAYS,
             "statement_date": PRIVACY_STATEMENT_DATE,
         },
     )
