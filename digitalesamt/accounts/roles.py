@@ -39,6 +39,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         # Deleting a lockout record of django-axes unlocks the login at once.
         ("axes", "view_accessattempt"),
         ("axes", "delete_accessattempt"),
+        # Resetting a user's lost second factor (the user admin's "Zweiten Faktor zurücksetzen").
+        ("otp_totp", "delete_totpdevice"),
+        ("otp_static", "delete_staticdevice"),
+        ("django_otp_webauthn", "delete_webauthncredential"),
     ],
 }
 
