@@ -75,6 +75,17 @@ def test_a_reviewer_with_only_the_password_does_not_reach_the_admin(client, revi
     assert other.get("/admin/").url.startswith(STEP)
 
 
+def test_staff_signed_in_any_other_way_reach_only_the_second_step(client, reviewer):
+    # As an invitation link or a session from before this change leaves them: password only.
+    assert client.login(username=reviewer.username, password=PASSWORD)
+
+    for path in ("/", "/admin/", "/portal/", MANAGE, "/admin/auth/user/"):
+        assert client.get(path).url.startswith(STEP), path
+    assert client.get(STEP).status_code == 200
+    assert client.post("/konto/abmelden/").status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
 def test_the_admin_site_refuses_staff_no_device_verified(rf, reviewer):
     request = rf.get("/admin/")
     request.user = reviewer
@@ -177,7 +188,7 @@ def test_staff_without_a_device_set_one_up_before_anything_else(client, roles):
     assert client.get(STEP + "?next=/admin/").url == SETUP + "?next=%2Fadmin%2F"
     page = client.get(SETUP + "?next=/admin/")
     assert page.status_code == 200
-    assert 'src="data:image/svg+xml;base64,' in page.content.decode()
+    assert 'src="data:image/svg+xml;charset=utf-8,%3Csvg%20xmlns' in page.content.decode()
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     assert second_factor.secret_text(device).replace(" ", "") in main_text(page).replace(" ", "")
     assert_csp_clean(page)
