@@ -294,6 +294,7 @@ WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[SITE_URL])
 OTP_WEBAUTHN_RP_ID = WEBAUTHN_RP_ID
 OTP_WEBAUTHN_RP_NAME = "Digitales Amt"
 OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ORIGINS
+OTP_WEBAUTHN_HELPER_CLASS = "digitalesamt.accounts.second_factor.PasskeyHelper"
 # A passkey is a second factor after the password, never a login of its own: the password
 # step (and with it django-axes' lockout) cannot be skipped.
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False

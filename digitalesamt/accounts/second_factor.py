@@ -27,6 +27,7 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
 
 from digitalesamt.lib.ratelimit import Limit
@@ -70,6 +71,15 @@ def remember_requirement(sender: object, request: HttpRequest | None, user, **kw
         return
     if user.is_staff or user_has_device(user):
         request.session[REQUIRED_SESSION_KEY] = True
+
+
+class PasskeyHelper(WebAuthnHelper):
+    """django-otp-webauthn's helper, naming each new passkey ("Passkey 2") for the user's page."""
+
+    def create_credential(self, user: AbstractBaseUser, *args: object, **kwargs: object):
+        device = super().create_credential(user, *args, **kwargs)
+        device.name = f"Passkey {WebAuthnCredential.objects.filter(user=user).count() + 1}"
+        return device
 
 
 def totp_device(user: AbstractBaseUser, *, confirmed: bool = True) -> TOTPDevice | None:

@@ -144,6 +144,9 @@ def test_a_passkey_is_added_and_then_replaces_the_code(new_page, live_server, re
     page.get_by_role("button", name="Passkey hinzufügen").click()
 
     expect(page.get_by_text("Der Passkey ist hinzugefügt.")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Passkey 1, hinzugefügt am \d+\. \w+ \d{4}$"))
+    ).to_be_visible()
     assert WebAuthnCredential.objects.filter(user=reviewer, confirmed=True).count() == 1
     problems = violations(page)
 
@@ -159,6 +162,10 @@ def test_a_passkey_is_added_and_then_replaces_the_code(new_page, live_server, re
     expect(page).to_have_url(re.compile(r"/admin/$"))
     credential = WebAuthnCredential.objects.get(user=reviewer)
     assert credential.last_used_at is not None
+    page.goto("/konto/zweiter-faktor/verwalten/")
+    page.get_by_role("button", name="Entfernen Passkey 1").click()
+    expect(page.get_by_text("Der Passkey ist entfernt.")).to_be_visible()
+    assert not WebAuthnCredential.objects.filter(user=reviewer).exists()
     assert problems == []
     assert page.console_errors == []
 
