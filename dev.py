@@ -85,7 +85,10 @@ def write_development_env() -> None:
         "DEBUG=true\n"
         f"SECRET_KEY=dev-{secrets.token_urlsafe(40)}\n"
         "ALLOWED_HOSTS=127.0.0.1,localhost\n"
-        "SITE_URL=http://127.0.0.1:8000\n",
+        "SITE_URL=http://127.0.0.1:8000\n"
+        # Passkeys need a host name, not an address: try them at http://localhost:8000.
+        "WEBAUTHN_RP_ID=localhost\n"
+        "WEBAUTHN_ORIGINS=http://localhost:8000\n",
         encoding="utf-8",
     )
 
@@ -102,6 +105,7 @@ def start() -> None:
     manage(env, "import_municipalities")
     manage(env, "import_services")
     manage(env, "setup_roles")
+    # Prints the demo logins and the demo staff's second factor (DEBUG only) on every start.
     manage(env, "seed_demo", "--if-empty")
     manage(env, "runserver", "127.0.0.1:8000")
 

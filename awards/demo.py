@@ -12,12 +12,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.management import CommandError
 from django.db import transaction
+from django.utils.translation import gettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from digitalesamt.accounts.roles import REVIEWER_GROUP, setup_roles
+from digitalesamt.accounts.roles import ADMIN_GROUP, REVIEWER_GROUP, setup_roles
 from municipalities.constants import Kind, Scope
 from municipalities.models import Membership, Municipality, ProcedureLink, Service
 
@@ -26,6 +30,10 @@ from .models import Award, format_award_number
 
 DEMO_PASSWORD = "Digitales-Amt-2021"  # noqa: S105 - documented demo login, refused outside DEBUG
 REVIEWER_USERNAME = "pruefer"
+ADMIN_USERNAME = "verwaltung"
+# The demo staff's authenticator app: a fixed secret, printed by `dev.py start`, so that the
+# admin can be tried at once. Development only: refused with DEBUG off (enrol_demo_staff).
+DEMO_TOTP_KEY = "4469676974616c65732d416d742d44656d6f2132"  # b"Digitales-Amt-Demo!2"
 
 NUERNBERG = "095640000000"
 ERLANGEN = "095620000000"
@@ -258,6 +266,15 @@ def create_logins(plan: DemoPlan) -> None:
         password=password,
     )
     reviewer.groups.add(Group.objects.get(name=REVIEWER_GROUP))
+    administrator = User.objects.create(
+        username=ADMIN_USERNAME,
+        email="verwaltung@stmd.bayern.example",
+        first_name="Anton",
+        last_name="Verwaltung",
+        is_staff=True,
+        password=password,
+    )
+    administrator.groups.add(Group.objects.get(name=ADMIN_GROUP))
 
     municipalities = Municipality.objects.in_bulk(list(plan.live_counts))
     used: set[str] = set()
@@ -277,3 +294,31 @@ def create_logins(plan: DemoPlan) -> None:
     Membership.objects.bulk_create(
         [Membership(user=user, municipality=municipality) for user, municipality in memberships]
     )
+
+
+def enrol_demo_staff() -> list[str]:
+    """Give the demo reviewer and administrator the demo app (DEMO_TOTP_KEY); return who has it.
+
+    Refused with DEBUG off: a secret everybody can read is no second factor.
+    """
+    if not settings.DEBUG:
+        raise CommandError(
+            gettext(
+                "Der Demo-Schlüssel für den zweiten Faktor wird nur mit DEBUG=true vergeben: "
+                "er steht im Quelltext. Auf einem Testsystem richten die Zugänge ihren zweiten "
+                "Faktor bei der ersten Anmeldung selbst ein."
+            )
+        )
+    enrolled = []
+    for user in get_user_model().objects.filter(username__in=[REVIEWER_USERNAME, ADMIN_USERNAME]):
+        TOTPDevice.objects.filter(user=user).exclude(key=DEMO_TOTP_KEY).delete()
+        TOTPDevice.objects.get_or_create(
+            user=user, key=DEMO_TOTP_KEY, defaults={"name": "Demo-App", "confirmed": True}
+        )
+        enrolled.append(user.username)
+    return sorted(enrolled)
+
+
+def demo_totp_uri(username: str) -> str:
+    """Return the otpauth:// address of the demo app for `username`, as a QR code holds it."""
+    return TOTPDevice(user=get_user_model()(username=username), key=DEMO_TOTP_KEY).config_url

@@ -6,6 +6,7 @@ Development gets its easy values from the `.env` file that `dev.py` writes, and 
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.csp import CSP
@@ -27,7 +28,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="https://digitales-amt.bayern.de").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with a site that admits staff only once a second factor has verified
+    # them (digitalesamt.accounts.sites); every `admin.site` registration stays as it is.
+    "digitalesamt.accounts.apps.SecondFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,6 +41,11 @@ INSTALLED_APPS = [
     "django.forms",  # the built-in widget templates, for FORM_RENDERER
     "django_tasks_db",
     "auditlog",  # before accounts, whose admin replaces auditlog's
+    # The second factor (digitalesamt.accounts.second_factor): TOTP, recovery codes, passkeys.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "municipalities",
     "awards",
     "digitalesamt.accounts",
@@ -56,9 +64,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which device verified the session (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The audit trail's actor is the request's user (digitalesamt.accounts.audit).
     "digitalesamt.accounts.audit.AuditActorMiddleware",
+    # Staff, and whoever has a device, reach nothing but the second step until it is done.
+    "digitalesamt.accounts.middleware.SecondFactorMiddleware",
     # After the CSRF check, which reads a form's body (an upload's too) before any view runs,
     # and after the user is known, whom its German 400 page shows in the header.
     "digitalesamt.lib.middleware.RequestGuardMiddleware",
@@ -272,6 +284,23 @@ TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=["127.0.0.
 AXES_CLIENT_IP_CALLABLE = "digitalesamt.accounts.backends.client_ip"
 # The username as axes stores it: cut to its column (255), or a long one would fail the insert.
 AXES_USERNAME_CALLABLE = "digitalesamt.accounts.backends.attempted_username"
+# The second factor. Staff (reviewers, administrators) must have one, clerks may: a TOTP app
+# with ten recovery codes, and passkeys (WebAuthn) besides. Code entries per user and window,
+# whatever the outcome; wrong codes also count as failed logins for django-axes' lockout.
+RATE_LIMIT_OTP_PER_USER = env.str("RATE_LIMIT_OTP_PER_USER", default="5/5m")
+OTP_TOTP_ISSUER = "Digitales Amt"
+# Passkeys belong to one host (the relying party, no scheme or port) and are accepted only from
+# these origins; both follow SITE_URL unless set. WebAuthn refuses an IP address as the host:
+# in development use http://localhost:8000 (dev.py writes both for it).
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=urlsplit(SITE_URL).hostname or "")
+WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[SITE_URL])
+OTP_WEBAUTHN_RP_ID = WEBAUTHN_RP_ID
+OTP_WEBAUTHN_RP_NAME = "Digitales Amt"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ORIGINS
+OTP_WEBAUTHN_HELPER_CLASS = "digitalesamt.accounts.second_factor.PasskeyHelper"
+# A passkey is a second factor after the password, never a login of its own: the password
+# step (and with it django-axes' lockout) cannot be skipped.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # --- end accounts ---
 
 # --- audit trail (django-auditlog; digitalesamt.accounts.audit) ---

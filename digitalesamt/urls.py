@@ -38,6 +38,8 @@ urlpatterns = [
     # Switching the language changes nothing but a cookie, so it needs no CSRF token; public
     # pages then set no cookie at all and stay cacheable for every visitor.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    # django-otp-webauthn's JSON endpoints of the passkey ceremonies (namespace otp_webauthn).
+    path("konto/passkeys/", include("django_otp_webauthn.urls")),
     path("konto/", include("digitalesamt.accounts.urls")),
     path("portal/", include("digitalesamt.portal.urls")),
     path("impressum/", pages.imprint, name="imprint"),

@@ -10,6 +10,12 @@ The personas, defined here once:
 
 Each persona signs in with `tests.helpers.PASSWORD`; `clerk_client`, `other_kommune_clerk_client`,
 `reviewer_client` and `administrator_client` are clients already logged in as that persona.
+Staff must pass a second factor: `reviewer`, `administrator` and `admin_user` have an
+authenticator app (`tests.helpers.totp_code(user)` gives its current code). In tests
+`Client.force_login` stands for the whole login, both steps: a staff user (given an app if they
+have none) or a user with an app comes out verified by it, as after the second step. So every
+client here, `admin_client` included, reaches the admin. Tests of the second step itself log
+in with `client.login()` or the login form, which stop after the password.
 """
 
 import pytest
@@ -19,6 +25,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.utils import translation
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from awards import services
 from digitalesamt.accounts.roles import ADMIN_GROUP, REVIEWER_GROUP, setup_roles
@@ -26,7 +33,7 @@ from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from municipalities.models import Membership
 from tests.factories import MunicipalityFactory
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, give_app
 
 
 def pytest_collection_modifyitems(config, items):
@@ -96,6 +103,7 @@ def roles(db):
 def ministry_user(username: str, email: str, group: str):
     user = get_user_model().objects.create_user(username, email, PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name=group))
+    give_app(user)
     return user
 
 
@@ -116,6 +124,24 @@ def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def force_login_passes_the_second_step(monkeypatch):
+    """Make `Client.force_login` a completed login: password and, where needed, second factor."""
+    force_login = Client.force_login
+
+    def log_in_verified(client: Client, user, backend: str | None = None) -> None:
+        force_login(client, user, backend)
+        device = user.totpdevice_set.filter(confirmed=True).first()
+        if device is None and user.is_staff:
+            device = give_app(user)
+        if device is not None:
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", log_in_verified)
 
 
 @pytest.fixture

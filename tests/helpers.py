@@ -1,16 +1,33 @@
 """Helpers that tests of several areas share: assertions, page text and the personas' password."""
 
+import base64
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
 
+import pyotp
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 # The password every persona of tests/conftest.py signs in with.
 PASSWORD = "Gruene-Wiese-am-Main-7"
+
+
+def give_app(user):
+    """Give `user` a confirmed authenticator app (TOTP), as the staff personas have."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator-App", confirmed=True)
+
+
+def totp_code(user) -> str:
+    """Return a code of `user`'s app that the server takes now: one step after the last used."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).get()
+    totp = pyotp.TOTP(base64.b32encode(device.bin_key).decode(), interval=device.step)
+    moment = max(time.time(), (device.last_t + 1) * device.step)
+    return totp.at(moment)
 
 
 class CspAudit(HTMLParser):

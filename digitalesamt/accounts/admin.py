@@ -2,13 +2,14 @@
 
 from smtplib import SMTPException
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext, ngettext
@@ -16,7 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Membership
 
-from . import audit_admin  # noqa: F401 - registers the audit trail's admin
+from . import (
+    audit_admin,  # noqa: F401 - registers the audit trail's admin
+    second_factor,
+)
 from .forms import InviteForm
 from .invitations import (
     InvitationError,
@@ -65,6 +69,13 @@ class AccessKindFilter(admin.SimpleListFilter):
 User = get_user_model()
 admin.site.unregister(User)
 
+# The devices of the second factor are no list to browse (a TOTP device's page would show its
+# secret): a user sees theirs on "Zweiter Faktor", an administrator can only reset them.
+for _label in second_factor.DEVICE_APPS:
+    for _model in apps.get_app_config(_label).get_models():
+        if admin.site.is_registered(_model):
+            admin.site.unregister(_model)
+
 
 @admin.register(User)
 class AccountAdmin(UserAdmin):
@@ -86,6 +97,7 @@ class AccountAdmin(UserAdmin):
         "^membership__municipality__ars",
     )
     actions = ("send_invitations",)
+    change_form_template = "admin/auth/user/change_form_second_factor.html"
 
     @admin.display(description=_("Name"), ordering="last_name")
     def full_name_display(self, obj: Model) -> str:
@@ -136,7 +148,52 @@ class AccountAdmin(UserAdmin):
             self.admin_site.admin_view(self.invite_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_invite",
         )
-        return [invite, *super().get_urls()]
+        reset = path(
+            "<path:object_id>/zweiter-faktor-zuruecksetzen/",
+            self.admin_site.admin_view(self.reset_second_factor_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_reset_second_factor",
+        )
+        return [invite, reset, *super().get_urls()]
+
+    def has_reset_second_factor_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perms(second_factor.RESET_PERMISSIONS)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
+        extra_context = {
+            **(extra_context or {}),
+            "can_reset_second_factor": self.has_reset_second_factor_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def reset_second_factor_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Delete a user's devices after a confirmation; they set up a new one at next login."""
+        if not self.has_reset_second_factor_permission(request):
+            raise PermissionDenied
+        user = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if request.method == "POST":
+            removed = second_factor.reset(user)
+            if removed:
+                self.log_change(request, user, gettext("Zweiten Faktor zurückgesetzt."))
+                self.message_user(
+                    request,
+                    gettext(
+                        "Der zweite Faktor von %(name)s ist zurückgesetzt. Bei der nächsten "
+                        "Anmeldung richtet %(name)s ihn neu ein."
+                    )
+                    % {"name": user.get_username()},
+                    messages.SUCCESS,
+                )
+            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": user,
+            "title": gettext("Zweiten Faktor zurücksetzen"),
+            "summary": second_factor.device_summary(user),
+        }
+        return TemplateResponse(request, "admin/auth/user/reset_second_factor.html", context)
 
     def invite_view(self, request: HttpRequest) -> HttpResponse:
         """Create a user for a Kommune or the ministry and send the invitation."""

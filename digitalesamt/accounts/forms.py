@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from digitalesamt.lib import mail
 from municipalities.models import Membership, Municipality
 
+from . import second_factor
 from .invitations import InvitationError, check_new_email, pending_invitation, same_address
 
 
@@ -126,3 +127,45 @@ class InviteForm(forms.Form):
         if not cleaned.get("municipality") and not cleaned.get("ministry"):
             raise forms.ValidationError(_("Bitte eine Kommune oder das Ministerium wählen."))
         return cleaned
+
+
+class AppCodeForm(forms.Form):
+    """The six-digit code an authenticator app shows."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Code aus der Authenticator-App"),
+        help_text=gettext_lazy("6 Ziffern; die App zeigt alle 30 Sekunden einen neuen."),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = second_factor.parse_code(self.cleaned_data["code"])
+        if not code:
+            raise forms.ValidationError(
+                _("Geben Sie die 6 Ziffern ein, die Ihre Authenticator-App gerade zeigt.")
+            )
+        return code
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the ten recovery codes, e.g. "k3f9-q2mx"."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Wiederherstellungscode"),
+        help_text=gettext_lazy(
+            "8 Zeichen, z. B. k3f9-q2mx; mit oder ohne Bindestrich. Jeder Code gilt nur einmal."
+        ),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_code(self) -> str:
+        code = second_factor.normalise_code(self.cleaned_data["code"])
+        if len(code) != 8:
+            raise forms.ValidationError(
+                _("Ein Wiederherstellungscode hat 8 Zeichen, z. B. k3f9-q2mx.")
+            )
+        return code

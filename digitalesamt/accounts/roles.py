@@ -41,6 +41,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("axes", "delete_accessattempt"),
         # The audit trail (read-only for everyone): who changed what in the admin, and when.
         ("accounts", "view_auditentry"),
+        # Resetting a user's lost second factor (the user admin's "Zweiten Faktor zurücksetzen").
+        ("otp_totp", "delete_totpdevice"),
+        ("otp_static", "delete_staticdevice"),
+        ("django_otp_webauthn", "delete_webauthncredential"),
     ],
 }
 

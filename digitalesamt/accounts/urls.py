@@ -1,8 +1,8 @@
-"""Login, logout, password reset and invitations under /konto/."""
+"""Login, logout, password reset, invitations and the second factor under /konto/."""
 
 from django.urls import path
 
-from . import views
+from . import factor_views, views
 
 app_name = "account"
 
@@ -26,4 +26,30 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("einladung/<uidb64>/<token>/", views.InvitationView.as_view(), name="invitation"),
+    path("zweiter-faktor/", factor_views.SecondStepView.as_view(), name="second_factor"),
+    path(
+        "zweiter-faktor/wiederherstellungscode/",
+        factor_views.RecoveryStepView.as_view(),
+        name="second_factor_recovery",
+    ),
+    path(
+        "zweiter-faktor/einrichten/",
+        factor_views.SetupView.as_view(),
+        name="second_factor_setup",
+    ),
+    path(
+        "zweiter-faktor/wiederherstellungscodes/",
+        factor_views.CodesView.as_view(),
+        name="second_factor_codes",
+    ),
+    path(
+        "zweiter-faktor/verwalten/",
+        factor_views.ManageView.as_view(),
+        name="second_factor_manage",
+    ),
+    path(
+        "zweiter-faktor/passkeys/<int:pk>/entfernen/",
+        factor_views.RemovePasskeyView.as_view(),
+        name="second_factor_remove_passkey",
+    ),
 ]

@@ -1,10 +1,12 @@
 import datetime
 from collections import Counter
+from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from awards import demo
 from awards.models import Application, Award
@@ -130,3 +132,25 @@ def test_seed_demo_refuses_a_database_with_awards_and_if_empty_skips(demo_data, 
         call_command("seed_demo", "--if-empty", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     assert Award.objects.count() == 450
+
+
+def test_demo_staff_have_the_demo_app_and_every_start_prints_its_key(demo_data, db):
+    out = StringIO()
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", "--if-empty", stdout=out)
+
+    for username, group in (
+        (demo.REVIEWER_USERNAME, "Prüfung"),
+        (demo.ADMIN_USERNAME, "Administration"),
+    ):
+        user = get_user_model().objects.get(username=username)
+        assert user.is_staff and user.groups.filter(name=group).exists()
+        (device,) = TOTPDevice.objects.filter(user=user)
+        assert device.key == demo.DEMO_TOTP_KEY and device.confirmed
+    printed = out.getvalue()
+    assert "pruefer (Prüfung), verwaltung (Administration)" in printed
+    assert "IRUWO2LUMFWGK4ZNIFWXILKEMVWW6IJS" in printed
+    assert (
+        "otpauth://totp/Digitales%20Amt%3Apruefer?secret=IRUWO2LUMFWGK4ZNIFWXILKEMVWW6IJS"
+        in printed
+    )

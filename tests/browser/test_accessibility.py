@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from awards.services import revoke_award
 from municipalities.constants import Kind
 from municipalities.models import Membership
+from tests.browser.helpers import log_in
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
 from tests.helpers import PASSWORD
 
@@ -166,10 +167,7 @@ def test_portal_pages_have_no_accessibility_violations(browser, live_server, sit
         viewport={"width": width, "height": 900},
     )
     page = context.new_page()
-    page.goto("/konto/anmelden/")
-    page.get_by_label("Benutzername").fill("grafing")
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, "grafing")
     page.wait_for_url("**/portal/")
     link = site["town"].procedure_links.first()
     pages = {**PORTAL_PAGES, "edit procedure": f"/portal/verfahren/{link.pk}/bearbeiten/"}

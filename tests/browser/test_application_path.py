@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from awards.constants import Status
 from awards.models import Award
+from tests.browser.helpers import log_in
 from tests.factories import ServiceFactory
-from tests.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,13 +29,6 @@ def procedure_file(tmp_path, kommune, rows: int):
     path = tmp_path / "verfahren.csv"
     path.write_text("\n".join(lines) + "\n", encoding="cp1252")
     return path
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/konto/anmelden/")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
 
 
 def test_clerk_applies_reviewer_requests_changes_then_approves(

@@ -1,3 +1,5 @@
+import base64
+
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from django.utils.translation import gettext as _
@@ -37,6 +39,7 @@ class Command(BaseCommand):
         if Award.objects.exists():
             if if_empty:
                 self.stdout.write(_("Demo-Daten sind schon geladen; nichts zu tun."))
+                self.second_factor()
                 return
             raise CommandError(
                 _("Die Datenbank enthält schon Auszeichnungen; Demo-Daten gehören in eine leere.")
@@ -59,13 +62,9 @@ class Command(BaseCommand):
                     "awards": len(plan.awards),
                     "kommunen": len(plan.live_counts),
                     "links": links,
-                    "users": len(plan.live_counts) + 1,
+                    "users": len(plan.live_counts) + 2,
                 }
             )
-        )
-        self.stdout.write(
-            _("Anmeldung: %(reviewer)s (Prüfung) oder z. B. nuernberg, Passwort %(password)s")
-            % {"reviewer": demo.REVIEWER_USERNAME, "password": demo.DEMO_PASSWORD}
         )
         queued = {m.pk for m in plan.ready[: demo.QUEUED]}
         self.stdout.write(
@@ -73,5 +72,45 @@ class Command(BaseCommand):
             % {
                 "names": ", ".join(plan.usernames[m.pk] for m in plan.ready if m.pk in queued),
                 "ready": ", ".join(plan.usernames[m.pk] for m in plan.ready if m.pk not in queued),
+            }
+        )
+        self.second_factor()
+
+    def second_factor(self) -> None:
+        """Print the demo logins; with DEBUG on, give the staff the demo app and print its key."""
+        self.stdout.write(
+            _(
+                "Anmeldung: %(reviewer)s (Prüfung), %(admin)s (Administration) oder z. B. "
+                "nuernberg, Passwort %(password)s"
+            )
+            % {
+                "reviewer": demo.REVIEWER_USERNAME,
+                "admin": demo.ADMIN_USERNAME,
+                "password": demo.DEMO_PASSWORD,
+            }
+        )
+        if not settings.DEBUG:
+            self.stdout.write(
+                _(
+                    "Zweiter Faktor: ohne DEBUG kein Demo-Schlüssel; %(reviewer)s und %(admin)s "
+                    "richten ihn bei der ersten Anmeldung ein."
+                )
+                % {"reviewer": demo.REVIEWER_USERNAME, "admin": demo.ADMIN_USERNAME}
+            )
+            return
+        enrolled = demo.enrol_demo_staff()
+        if not enrolled:
+            return
+        secret = base64.b32encode(bytes.fromhex(demo.DEMO_TOTP_KEY)).decode()
+        self.stdout.write(
+            _(
+                "Zweiter Faktor für %(users)s (nur Entwicklung): in einer Authenticator-App den "
+                "Schlüssel %(secret)s eintragen (zeitbasiert, 6 Ziffern, 30 Sekunden), oder diese "
+                "Adresse als QR-Code scannen: %(uri)s"
+            )
+            % {
+                "users": ", ".join(enrolled),
+                "secret": secret,
+                "uri": demo.demo_totp_uri(enrolled[0]),
             }
         )
