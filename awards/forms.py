@@ -53,6 +53,84 @@ class RevocationForm(forms.Form):
     )
 
 
+class EvidenceFilterForm(forms.Form):
+    """The filters above the evidence table (GET); the values are those of the page's URL."""
+
+    # URL value -> filter value, where they differ (German in the URL, as the page's own).
+    OUTCOMES = {"offen": UNCHECKED}
+    VERDICTS = {"offen": OPEN, "gezogen": DRAWN}
+    CHANGES = {"1": ANY_CHANGE, "neu": ADDED, "entfernt": REMOVED, "geaendert": CHANGED}
+    ROUND = "runde"
+
+    def __init__(self, *args: object, previous_number: int | None = None, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        every = [("", _("alle"))]
+        self.fields["pruefung"] = forms.ChoiceField(
+            label=_("Linkprüfung"),
+            required=False,
+            choices=[*every, *LinkCheckResult.choices, ("offen", _("noch nicht geprüft"))],
+        )
+        self.fields["bewertung"] = forms.ChoiceField(
+            label=_("Stichprobe"),
+            required=False,
+            choices=[
+                *every,
+                ("gezogen", _("gezogen")),
+                ("offen", _("gezogen, offen")),
+                *Verdict.choices,
+            ],
+        )
+        changes = [
+            *every,
+            ("1", _("jede Abweichung")),
+            ("neu", _("neu seit Einreichung")),
+            ("entfernt", _("entfernt seit Einreichung")),
+            ("geaendert", _("geändert")),
+        ]
+        if previous_number is not None:
+            changes.append(
+                (
+                    self.ROUND,
+                    _("neu gegenüber Einreichung Nr. %(number)d") % {"number": previous_number},
+                )
+            )
+        self.fields["abweichung"] = forms.ChoiceField(
+            label=_("Abweichung"), required=False, choices=changes
+        )
+
+    def valid_values(self) -> dict[str, str]:
+        """The filters that hold a known value: an unknown one is left out, never an error."""
+        self.is_valid()
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if value and name not in self.errors
+        }
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(label, value) of each filter whose value is unknown, for the message above."""
+        self.is_valid()
+        return [
+            (
+                str(self.fields[name].label),
+                Truncator(CONTROL_CHARACTER.sub("", self.data.get(name, ""))).chars(40),
+            )
+            for name in self.errors
+        ]
+
+    def to_filter(self, new_in_round: frozenset[str] = frozenset()) -> EvidenceFilter:
+        values = self.valid_values()
+        outcome = values.get("pruefung", "")
+        verdict = values.get("bewertung", "")
+        change = values.get("abweichung", "")
+        return EvidenceFilter(
+            outcome=self.OUTCOMES.get(outcome, outcome),
+            verdict=self.VERDICTS.get(verdict, verdict),
+            change=NEW_IN_ROUND if change == self.ROUND else self.CHANGES.get(change, ""),
+            new_in_round=new_in_round,
+        )
+
+
 class DrawSampleForm(forms.Form):
     """How many links to draw: 1 up to the links not drawn yet; `size` is the reviewer's last."""
 
@@ -130,82 +208,4 @@ class VerdictForm(forms.Form):
 
         return data["verdict"] != data["seen_verdict"] or same(data["note"]) != same(
             data["seen_note"]
-        )
-
-
-class EvidenceFilterForm(forms.Form):
-    """The filters above the evidence table (GET); the values are those of the page's URL."""
-
-    # URL value -> filter value, where they differ (German in the URL, as the page's own).
-    OUTCOMES = {"offen": UNCHECKED}
-    VERDICTS = {"offen": OPEN, "gezogen": DRAWN}
-    CHANGES = {"1": ANY_CHANGE, "neu": ADDED, "entfernt": REMOVED, "geaendert": CHANGED}
-    ROUND = "runde"
-
-    def __init__(self, *args: object, previous_number: int | None = None, **kwargs: object):
-        super().__init__(*args, **kwargs)
-        every = [("", _("alle"))]
-        self.fields["pruefung"] = forms.ChoiceField(
-            label=_("Linkprüfung"),
-            required=False,
-            choices=[*every, *LinkCheckResult.choices, ("offen", _("noch nicht geprüft"))],
-        )
-        self.fields["bewertung"] = forms.ChoiceField(
-            label=_("Stichprobe"),
-            required=False,
-            choices=[
-                *every,
-                ("gezogen", _("gezogen")),
-                ("offen", _("gezogen, offen")),
-                *Verdict.choices,
-            ],
-        )
-        changes = [
-            *every,
-            ("1", _("jede Abweichung")),
-            ("neu", _("neu seit Einreichung")),
-            ("entfernt", _("entfernt seit Einreichung")),
-            ("geaendert", _("geändert")),
-        ]
-        if previous_number is not None:
-            changes.append(
-                (
-                    self.ROUND,
-                    _("neu gegenüber Einreichung Nr. %(number)d") % {"number": previous_number},
-                )
-            )
-        self.fields["abweichung"] = forms.ChoiceField(
-            label=_("Abweichung"), required=False, choices=changes
-        )
-
-    def valid_values(self) -> dict[str, str]:
-        """The filters that hold a known value: an unknown one is left out, never an error."""
-        self.is_valid()
-        return {
-            name: value
-            for name, value in self.cleaned_data.items()
-            if value and name not in self.errors
-        }
-
-    def problems(self) -> list[tuple[str, str]]:
-        """(label, value) of each filter whose value is unknown, for the message above."""
-        self.is_valid()
-        return [
-            (
-                str(self.fields[name].label),
-                Truncator(CONTROL_CHARACTER.sub("", self.data.get(name, ""))).chars(40),
-            )
-            for name in self.errors
-        ]
-
-    def to_filter(self, new_in_round: frozenset[str] = frozenset()) -> EvidenceFilter:
-        values = self.valid_values()
-        outcome = values.get("pruefung", "")
-        verdict = values.get("bewertung", "")
-        change = values.get("abweichung", "")
-        return EvidenceFilter(
-            outcome=self.OUTCOMES.get(outcome, outcome),
-            verdict=self.VERDICTS.get(verdict, verdict),
-            change=NEW_IN_ROUND if change == self.ROUND else self.CHANGES.get(change, ""),
-            new_in_round=new_in_round,
         )

@@ -578,7 +578,7 @@ def test_sample_is_shown_with_links_opening_in_a_new_tab(reviewer_client, in_rev
     response = reviewer_client.get(page_url(in_review))
 
     html = response.content.decode()
-    assert html.count(f'action="{action_url(in_review, "verdicts")}"') == 1  # one form for all
+    assert html.count(f'action="{action_url(in_review, "verdicts")}#stichprobe-fehler"') == 1
     for check in SpotCheck.objects.select_related("item"):
         assert f'id="stichprobe-{check.pk}"' in html
         assert f'<a href="{check.item.url}" target="_blank" rel="noopener noreferrer">' in html

@@ -176,3 +176,29 @@ def test_a_keyboard_alone_judges_the_whole_sample_in_one_save(
         (verdict, f"Geprüft per Tastatur {check.pk}")
         for check, (_key, verdict) in zip(checks, choices, strict=True)
     ]
+
+
+def test_an_error_keeps_what_was_chosen_and_its_summary_leads_to_the_field(
+    browser, live_server, reviewer, application
+):
+    context, page = reviewer_page(browser, live_server, reviewer, 1280)
+    page.goto(url(application))
+    first, second, _third = SpotCheck.objects.filter(item__submission__application=application)
+    page.locator(f"#id_check-{first.pk}-verdict_1").check()
+    # Past its maxlength, which only a script can do: the server's check is the one that counts.
+    page.locator(f"#id_check-{second.pk}-note").evaluate("note => note.value = 'x'.repeat(2001)")
+    page.get_by_role("button", name="Bewertungen speichern").click()
+    page.wait_for_load_state()
+
+    assert page.url.endswith("#stichprobe-fehler")  # the summary is where the page opens
+    assert page.locator(".review-errors").is_visible()
+    assert page.locator(f"#id_check-{first.pk}-verdict_1").is_checked()
+    assert len(page.locator(f"#id_check-{second.pk}-note").input_value()) == 2_001
+    results = Axe().run(page, options=RULES)
+    page.keyboard.press("Tab")  # from the summary to its first link …
+    page.keyboard.press("Enter")  # … which leads to the field
+    focused = page.evaluate("document.activeElement.id")
+    context.close()
+    assert focused == f"id_check-{second.pk}-note"
+    assert results.response["violations"] == []
+    assert not SpotCheck.objects.exclude(verdict="").exists()
