@@ -45,16 +45,12 @@ SAMPLE_FIELD = "stichprobe"
 SAMPLE_SIZE_KEY = "awards_review_sample_size"
 
 
-def verdict_prefix(check: SpotCheck | int) -> str:
-    return f"check-{getattr(check, 'pk', check)}"
-
-
 def sample_forms(checks: list[SpotCheck], data: dict | None = None) -> dict[int, VerdictForm]:
     """One VerdictForm per drawn link, showing (and remembering as seen) what is stored."""
     return {
         check.pk: VerdictForm(
             data,
-            prefix=verdict_prefix(check),
+            prefix=f"check-{check.pk}",
             initial={
                 "verdict": check.verdict,
                 "note": check.note,
@@ -110,13 +106,12 @@ class EvidenceViews(ApplicationViews):
             else None
         )
         checks = latest_checks(latest)
-        # After a POST with errors, the forms as sent (see verdicts_view).
-        forms = getattr(request, "sample_forms", None) or sample_forms(checks)
+        # After a POST with errors, the forms as sent (see verdicts_view); a link drawn since
+        # by a colleague comes with what is stored.
+        forms = {**sample_forms(checks), **getattr(request, "sample_forms", {})}
         available = undrawn_items(latest).count() if latest is not None else 0
         size = request.session.get(SAMPLE_SIZE_KEY, DEFAULT_SAMPLE_SIZE)
-        sample_errors = [
-            (check, form) for check in checks if (form := forms.get(check.pk)) and form.errors
-        ]
+        sample_errors = [(check, forms[check.pk]) for check in checks if forms[check.pk].errors]
         return {
             "events": application.events.select_related("actor"),
             "latest_submission": latest,
@@ -130,14 +125,12 @@ class EvidenceViews(ApplicationViews):
             "evidence_rows": [
                 (row, external_link(row.url)) for row in (comparison.rows if comparison else [])
             ],
-            "evidence_page_parameter": EVIDENCE_PAGE,
             "evidence_filter": filter_form,
-            "evidence_filter_query": filter_form.valid_values(),
             "evidence_pages": self._page_links(filter_form, comparison),
             "link_check": comparison.checks if comparison else None,
             "stale_minutes": stale_minutes(),
             "spot_checks": [
-                (check, external_link(check.item.url), forms.get(check.pk)) for check in checks
+                (check, external_link(check.item.url), forms[check.pk]) for check in checks
             ],
             "sample_field": SAMPLE_FIELD,
             "sample_errors": sample_errors,
