@@ -2,6 +2,7 @@
 
 import datetime
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,10 +16,10 @@ from django.utils.translation import gettext_lazy
 
 from digitalesamt.lib import linkcheck
 from municipalities.constants import LinkCheckResult, Scope
-from municipalities.models import Municipality, ProcedureLink
+from municipalities.models import Municipality, ProcedureLink, Progress
 from municipalities.validation import count_key
 
-from .constants import SPOT_CHECK
+from .constants import SPOT_CHECK, Verdict
 from .models import Application, Award, EvidenceItem, SpotCheck, Submission, TransitionError
 
 DEFAULT_SAMPLE_SIZE = 10
@@ -26,6 +27,13 @@ DEFAULT_SAMPLE_SIZE = 10
 ADDED = "added"
 REMOVED = "removed"
 CHANGED = "changed"
+
+# Filters of the evidence table beside the LinkCheckResult, Verdict and change values.
+UNCHECKED = "unchecked"  # the link check has not reached the link yet
+OPEN = "open"  # drawn for the sample, no verdict yet
+DRAWN = "drawn"  # drawn for the sample, with or without a verdict
+ANY_CHANGE = "any"  # added, removed or changed since the submission
+NEW_IN_ROUND = "new_in_round"  # frozen now, not in the previous round's evidence
 
 # A text marker beside the colour, so a difference never shows by colour alone.
 CHANGE_MARKERS = {
@@ -197,6 +205,8 @@ class EvidenceComparison:
     changed: int
     live_count: int  # active links now; a URL is stored once per Kommune: the counting rule
     checks: LinkCheckProgress
+    total: int = 0  # rows of the whole comparison; page.paginator.count those that pass
+    filtered: bool = False
 
     @property
     def differences(self) -> int:
@@ -207,23 +217,74 @@ def split_keys(joined: str) -> list[str]:
     return [key for key in joined.split("|") if key]
 
 
+@dataclass(frozen=True)
+class EvidenceFilter:
+    """Which rows of the comparison to show; an empty value shows every row."""
+
+    outcome: str = ""  # a LinkCheckResult value or UNCHECKED
+    verdict: str = ""  # a Verdict value, OPEN or DRAWN
+    change: str = ""  # ADDED, REMOVED, CHANGED, ANY_CHANGE or NEW_IN_ROUND
+    new_in_round: frozenset[str] = frozenset()  # counting keys, for NEW_IN_ROUND
+
+    def __bool__(self) -> bool:
+        return bool(self.outcome or self.verdict or self.change)
+
+    def matches(self, key: str, change: str, frozen: tuple | None) -> bool:
+        """Whether a row passes: `frozen` is its evidence's values, None for a live-only link."""
+        if self.change == ANY_CHANGE and not change:
+            return False
+        if self.change in (ADDED, REMOVED, CHANGED) and change != self.change:
+            return False
+        if self.change == NEW_IN_ROUND and key not in self.new_in_round:
+            return False
+        if self.outcome or self.verdict:
+            if frozen is None:  # a link added since: neither checked nor drawn
+                return False
+            _url, _title, _scope, _keys, result, checked_at, drawn, verdict = frozen
+            if self.outcome == UNCHECKED and checked_at is not None:
+                return False
+            if self.outcome not in ("", UNCHECKED) and result != self.outcome:
+                return False
+            if self.verdict and not drawn:
+                return False
+            if self.verdict == OPEN and verdict:
+                return False
+            if self.verdict not in ("", OPEN, DRAWN) and verdict != self.verdict:
+                return False
+        return True
+
+
 def compare_evidence(
-    submission: Submission, page: int | str | None = 1, per_page: int | None = None
+    submission: Submission,
+    page: int | str | None = 1,
+    per_page: int | None = None,
+    filters: EvidenceFilter | None = None,
 ) -> EvidenceComparison:
     """Set the submission's frozen evidence beside the Kommune's live list, a page at a time.
 
     The same seven queries at 50 links and at the cap (2,000): the comparison itself runs on
-    plain values (url, title, scope, keys), differences first; only the page's rows
-    (REVIEW_EVIDENCE_PAGE_SIZE) are loaded as objects.
+    plain values (url, title, scope, keys, check result, verdict), differences first; the
+    filters apply before the pages, the counts of differences stay those of all rows; only
+    the page's rows (REVIEW_EVIDENCE_PAGE_SIZE) are loaded as objects.
     """
+    filters = filters or EvidenceFilter()
     municipality_id = submission.application.municipality_id
     # Matched on the counting key, so evidence frozen in an older spelling of a URL (before
     # the canonical form) still meets its link.
     frozen = {
-        count_key(url): (url, title, scope, split_keys(keys))
-        for url, title, scope, keys in EvidenceItem.objects.filter(
+        count_key(url): (url, title, scope, split_keys(keys), *check)
+        for url, title, scope, keys, *check in EvidenceItem.objects.filter(
             submission=submission
-        ).values_list("url", "title", "scope", "leika_keys")
+        ).values_list(
+            "url",
+            "title",
+            "scope",
+            "leika_keys",
+            "check_result",
+            "checked_at",
+            "spot_check__pk",
+            "spot_check__verdict",
+        )
     }
     live_keys: dict[int, list[str]] = {}
     for link_id, leika_key in ProcedureLink.services.through.objects.filter(
@@ -262,6 +323,11 @@ def compare_evidence(
     counts = dict.fromkeys((ADDED, REMOVED, CHANGED, ""), 0)
     for _sort, _key, change, _fields in outline:
         counts[change] += 1
+    total = len(outline)
+    if filters:
+        outline = [
+            entry for entry in outline if filters.matches(entry[1], entry[2], frozen.get(entry[1]))
+        ]
 
     paginator = Paginator(outline, per_page or settings.REVIEW_EVIDENCE_PAGE_SIZE)
     shown = paginator.get_page(page)
@@ -297,6 +363,102 @@ def compare_evidence(
         changed=counts[CHANGED],
         live_count=len(live),
         checks=link_check_progress(submission),
+        total=total,
+        filtered=bool(filters),
+    )
+
+
+@dataclass(frozen=True)
+class RoundDifference:
+    """What the latest submission holds that the previous one did not, and what it dropped."""
+
+    previous: Submission
+    added: frozenset[str]  # counting keys
+    removed: list[tuple[str, str]]  # (url, title) of the previous round, by title
+
+    @property
+    def differences(self) -> int:
+        return len(self.added) + len(self.removed)
+
+
+def compare_rounds(previous: Submission, latest: Submission) -> RoundDifference:
+    """Set the evidence of two rounds of an application side by side, in one query."""
+    rounds: dict[int, dict[str, tuple[str, str]]] = {previous.pk: {}, latest.pk: {}}
+    for submission_id, url, title in EvidenceItem.objects.filter(
+        submission__in=[previous, latest]
+    ).values_list("submission_id", "url", "title"):
+        rounds[submission_id][count_key(url)] = (url, title)
+    then, now = rounds[previous.pk], rounds[latest.pk]
+    return RoundDifference(
+        previous=previous,
+        added=frozenset(now.keys() - then.keys()),
+        removed=sorted(
+            (then[key] for key in then.keys() - now.keys()),
+            key=lambda pair: (pair[1].casefold(), pair[0]),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SampleCounts:
+    """The sample of a submission: drawn links and their verdicts."""
+
+    drawn: int
+    by_verdict: dict[str, int]  # every Verdict value, 0 when none has it
+
+    @property
+    def judged(self) -> int:
+        return sum(self.by_verdict.values())
+
+    @property
+    def open(self) -> int:
+        return self.drawn - self.judged
+
+    @property
+    def verdicts(self) -> list[tuple[str, str, int]]:
+        """(value, label, count) of every verdict, in the order of Verdict."""
+        return [(value, label, self.by_verdict[value]) for value, label in Verdict.choices]
+
+
+def count_sample(checks: Iterable[SpotCheck]) -> SampleCounts:
+    """Count drawn links by verdict (of checks already loaded for the page)."""
+    by_verdict = dict.fromkeys(Verdict.values, 0)
+    drawn = 0
+    for check in checks:
+        drawn += 1
+        if check.verdict:
+            by_verdict[check.verdict] += 1
+    return SampleCounts(drawn=drawn, by_verdict=by_verdict)
+
+
+@dataclass(frozen=True)
+class ApplicationSummary:
+    """The figures at the top of the application page."""
+
+    live: Progress  # the Kommune's count now, by the counting rule
+    submission: Submission  # its procedure_count and threshold: the frozen count
+    comparison: EvidenceComparison  # differences since the submission, the link check
+    sample: SampleCounts
+    rounds: RoundDifference | None  # against the previous submission, if there is one
+
+    @property
+    def checks(self) -> LinkCheckProgress:
+        return self.comparison.checks
+
+
+def summarise(
+    application: Application,
+    comparison: EvidenceComparison,
+    checks: Iterable[SpotCheck],
+    rounds: RoundDifference | None = None,
+) -> ApplicationSummary:
+    """The summary of the page in one query more (the live count) beside what it loaded."""
+    return ApplicationSummary(
+        live=application.municipality.progress(),
+        submission=comparison.submission,
+        comparison=comparison,
+        sample=count_sample(checks),
+        rounds=rounds,
     )
 
 
@@ -324,21 +486,39 @@ def draw_spot_checks(
         )
 
 
-def record_verdict(
-    *,
-    application: Application,
-    spot_check: SpotCheck,
-    verdict: str,
-    note: str,
-    reviewer: AbstractBaseUser,
-) -> SpotCheck:
-    """Store a reviewer's verdict on one drawn link; a decided application keeps its verdicts."""
+@dataclass(frozen=True)
+class VerdictChange:
+    """What a reviewer changed on one drawn link; an empty verdict leaves the link open."""
+
+    spot_check_id: int
+    verdict: str
+    note: str
+
+
+def record_verdicts(
+    *, application: Application, changes: list[VerdictChange], reviewer: AbstractBaseUser
+) -> int:
+    """Store the reviewer's verdicts and notes on drawn links of the latest submission at once.
+
+    All or nothing: a link of another application (or an earlier round) refuses the lot, as
+    does a decided application, which keeps its verdicts. Return how many links were saved.
+    """
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)
         application.ensure_allowed(SPOT_CHECK)
-        spot_check.verdict = verdict
-        spot_check.note = note
-        spot_check.reviewer = reviewer
-        spot_check.decided_at = timezone.now()
-        spot_check.save(update_fields=["verdict", "note", "reviewer", "decided_at"])
-    return spot_check
+        by_id = {change.spot_check_id: change for change in changes}
+        checks = list(
+            SpotCheck.objects.filter(pk__in=by_id, item__submission=application.latest_submission())
+        )
+        if len(checks) != len(by_id):
+            raise TransitionError(_("Diese Stichprobe gehört nicht zur letzten Einreichung."))
+        now = timezone.now()
+        for check in checks:
+            change = by_id[check.pk]
+            check.note = change.note
+            if change.verdict:
+                check.verdict = change.verdict
+                check.reviewer = reviewer
+                check.decided_at = now
+        SpotCheck.objects.bulk_update(checks, ["verdict", "note", "reviewer", "decided_at"])
+    return len(checks)

@@ -361,6 +361,11 @@ COAT_OF_ARMS_MAX_BYTES = env.int("COAT_OF_ARMS_MAX_BYTES", default=5 * 1024 * 10
 REVIEW_EVIDENCE_PAGE_SIZE = env.int("REVIEW_EVIDENCE_PAGE_SIZE", default=100)
 # The four-eyes rule: whoever prepared a review (started it, judged a spot check) cannot approve.
 REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
+# Fields one POST may hold: the sample's one form sends five per drawn link, and a reviewer
+# may draw every link of a Kommune (Django's default of 1,000 would stop at 200 links).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int(
+    "DATA_UPLOAD_MAX_NUMBER_FIELDS", default=5 * PROCEDURE_LINKS_PER_KOMMUNE + 100
+)
 # The link check: at most this long per URL in all (every redirect and the GET after a HEAD
 # included), this many URLs at once, and results saved after every batch of this many.
 LINKCHECK_DEADLINE = env.float("LINKCHECK_DEADLINE", default=30.0)

@@ -583,25 +583,47 @@ def test_a_draw_outside_one_to_the_number_of_links_is_refused(reviewer_client, i
     assert not SpotCheck.objects.exists()
 
 
+def judge(client: Client, application: Application, verdicts: dict, *, seen: dict | None = None):
+    """Post the sample's one form as the page sends it: every check in `verdicts`, each with
+    its verdict and note (a pair, or a verdict alone) and what the page showed (`seen`).
+    """
+    data = {"stichprobe": []}
+    for check, given in verdicts.items():
+        verdict, note = given if isinstance(given, tuple) else (given, "")
+        shown_verdict, shown_note = (seen or {}).get(check, (check.verdict, check.note))
+        data["stichprobe"].append(str(check.pk))
+        data.update(
+            {
+                f"check-{check.pk}-verdict": verdict,
+                f"check-{check.pk}-note": note,
+                f"check-{check.pk}-seen_verdict": shown_verdict,
+                f"check-{check.pk}-seen_note": shown_note,
+            }
+        )
+    return client.post(action_url(application, "verdicts"), data)
+
+
 def test_sample_is_shown_with_links_opening_in_a_new_tab(reviewer_client, in_review):
     draw(reviewer_client, in_review, 2)
 
     response = reviewer_client.get(page_url(in_review))
 
     html = response.content.decode()
+    assert html.count(f'action="{action_url(in_review, "verdicts")}#stichprobe-fehler"') == 1
     for check in SpotCheck.objects.select_related("item"):
         assert f'id="stichprobe-{check.pk}"' in html
         assert f'<a href="{check.item.url}" target="_blank" rel="noopener noreferrer">' in html
-        assert reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]) in html
+        assert f'<input type="hidden" name="stichprobe" value="{check.pk}">' in html
 
 
 def test_verdict_is_saved_per_link(reviewer_client, reviewer, in_review):
     draw(reviewer_client, in_review, 2)
     check, other = SpotCheck.objects.order_by("pk")
 
-    response = reviewer_client.post(
-        reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]),
-        {"verdict": Verdict.NOT_ONLINE, "note": "Nur ein PDF-Formular."},
+    response = judge(
+        reviewer_client,
+        in_review,
+        {check: (Verdict.NOT_ONLINE, "Nur ein PDF-Formular."), other: ""},
     )
 
     assert response.status_code == 302
@@ -618,31 +640,27 @@ def test_verdict_is_saved_per_link(reviewer_client, reviewer, in_review):
     assert "kein Online-Verfahren" in page
 
 
-def test_verdict_without_choice_is_refused(reviewer_client, in_review):
+def test_verdict_left_empty_keeps_the_link_open_with_its_note(reviewer_client, in_review):
+    # Before the one form, an empty verdict was refused; now it means "not judged yet".
     draw(reviewer_client, in_review, 1, follow=True)
     check = SpotCheck.objects.get()
 
-    response = reviewer_client.post(
-        reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]),
-        {"verdict": "", "note": "?"},
-    )
+    response = judge(reviewer_client, in_review, {check: ("", "?")})
 
-    assert flash(response) == ["Bitte wählen Sie eine Bewertung."]
+    assert response.status_code == 302
+    assert flash(response) == ["1 Bewertung gespeichert."]
     check.refresh_from_db()
-    assert (check.verdict, check.note) == ("", "")
+    assert (check.verdict, check.note, check.decided_at) == ("", "?", None)
 
 
-def test_verdict_on_another_applications_link_is_not_found(reviewer_client, admin_user, in_review):
+def test_verdict_on_another_applications_link_is_refused(reviewer_client, admin_user, in_review):
     other = apply(MunicipalityFactory(), by=admin_user)
     draw(reviewer_client, other, 1)
     check = SpotCheck.objects.get()
 
-    response = reviewer_client.post(
-        reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]),
-        {"verdict": Verdict.OK},
-    )
+    response = judge(reviewer_client, in_review, {check: Verdict.OK})
 
-    assert response.status_code == 404
+    assert response.status_code == 400
     check.refresh_from_db()
     assert check.verdict == ""
 
@@ -650,16 +668,11 @@ def test_verdict_on_another_applications_link_is_not_found(reviewer_client, admi
 def test_verdicts_stay_with_a_decided_application_unchanged(reviewer_client, in_review):
     draw(reviewer_client, in_review, 1)
     check = SpotCheck.objects.get()
-    reviewer_client.post(
-        reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]),
-        {"verdict": Verdict.OK},
-    )
+    judge(reviewer_client, in_review, {check: Verdict.OK})
     reviewer_client.post(action_url(in_review, "approve"), {"justification": WHY}, follow=True)
+    check.refresh_from_db()
 
-    response = reviewer_client.post(
-        reverse("admin:awards_application_verdict", args=[in_review.pk, check.pk]),
-        {"verdict": Verdict.BROKEN},
-    )
+    response = judge(reviewer_client, in_review, {check: Verdict.BROKEN})
 
     assert flash(response) == [
         "Stichproben sind nur während der Prüfung möglich (jetzt: „bewilligt“)."
