@@ -303,6 +303,8 @@ PROCEDURE_FILE_MAX_BYTES = env.int("PROCEDURE_FILE_MAX_BYTES", default=5 * 1024 
 COAT_OF_ARMS_MAX_BYTES = env.int("COAT_OF_ARMS_MAX_BYTES", default=5 * 1024 * 1024)
 # Evidence rows per page on the reviewer's application page.
 REVIEW_EVIDENCE_PAGE_SIZE = env.int("REVIEW_EVIDENCE_PAGE_SIZE", default=100)
+# Rows the review queue exports at most (CSV, XLSX); the queue holds a few thousand at most.
+REVIEW_EXPORT_MAX_ROWS = env.int("REVIEW_EXPORT_MAX_ROWS", default=10_000)
 # The link check: at most this long per URL in all (every redirect and the GET after a HEAD
 # included), this many URLs at once, and results saved after every batch of this many.
 LINKCHECK_DEADLINE = env.float("LINKCHECK_DEADLINE", default=30.0)
