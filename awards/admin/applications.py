@@ -37,7 +37,7 @@ from ..review import (
 )
 from .decisions import DecisionViews
 from .evidence import EvidenceViews
-from .queue import AssignedFilter, QueueTools
+from .queue import AssignedFilter, QueueTools, breakable, lazy_breakable
 
 
 class QueueStatusFilter(CheckedListFilter):
@@ -144,7 +144,7 @@ class ApplicationAdmin(QueueTools, DecisionViews, EvidenceViews, admin.ModelAdmi
 
     @admin.display(description=_("Kommune"), ordering="municipality__name")
     def kommune(self, obj: Application) -> str:
-        return obj.municipality.title
+        return breakable(obj.municipality.title)
 
     @admin.display(description=_("Kommune"))
     def kommune_page(self, obj: Application) -> SafeString:
@@ -158,9 +158,11 @@ class ApplicationAdmin(QueueTools, DecisionViews, EvidenceViews, admin.ModelAdmi
 
     @admin.display(description=_("Art"), ordering="municipality__kind")
     def kind(self, obj: Application) -> str:
-        return obj.municipality.get_kind_display()
+        return breakable(obj.municipality.get_kind_display())
 
-    @admin.display(description=_("Regierungsbezirk"), ordering="municipality__regierungsbezirk")
+    @admin.display(
+        description=lazy_breakable(_("Regierungsbezirk")), ordering="municipality__regierungsbezirk"
+    )
     def regierungsbezirk(self, obj: Application) -> str:
         municipality = obj.municipality
         if municipality.kind == Kind.BEZIRK:

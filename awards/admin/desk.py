@@ -35,8 +35,8 @@ class DeskRow:
     url: str
 
     @property
-    def link_check(self) -> str:
-        return " · ".join(link_check_parts(self.application))
+    def link_check(self) -> list[str]:
+        return link_check_parts(self.application)
 
 
 @dataclass(frozen=True)

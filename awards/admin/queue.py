@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.functional import lazy
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -72,6 +73,24 @@ def link_check_parts(application: Application) -> list[str]:
             % {"count": number_format(application.link_open, force_grouping=True)}
         )
     return parts
+
+
+# Soft hyphens where the queue's longest German words may break, so that its columns fit
+# 1280 px: "Verwaltungsgemeinschaft" is a kind and begins a VG's title.
+SOFT_HYPHENS = {
+    "Verwaltungsgemeinschaft": "Verwaltungs\u00adgemeinschaft",
+    "Regierungsbezirk": "Regierungs\u00adbezirk",
+}
+
+
+def breakable(text: str) -> str:
+    text = str(text)
+    for word, hyphenated in SOFT_HYPHENS.items():
+        text = text.replace(word, hyphenated)
+    return text
+
+
+lazy_breakable = lazy(breakable, str)
 
 
 def regierungsbezirk_name(municipality: Municipality) -> str | None:
