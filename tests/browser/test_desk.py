@@ -105,3 +105,23 @@ def test_desk_and_queue_fit_1280_px_and_are_axe_clean(
         assert page.locator("#changelist-filter").is_visible()
     assert violations(page) == []
     context.close()
+
+
+def test_assigning_to_a_colleague_in_the_browser(browser, live_server, reviewer, busy_queue):
+    context = signed_in(browser, live_server, reviewer)
+    page = context.new_page()
+    page.goto("/admin/awards/application/")
+
+    page.locator("#result_list tbody input[type=checkbox]").first.check()
+    page.select_option("select[name=action]", "assign_to_colleague")
+    page.get_by_role("button", name="Ausführen").click()
+
+    assert page.get_by_role("heading", level=1).text_content() == "Anträge zuweisen"
+    if shots := os.environ.get("DESK_SHOTS"):
+        page.screenshot(path=f"{shots}/assign.png", full_page=True)
+    assert violations(page) == []
+    page.get_by_label("Zuweisen an").select_option(label="Maximiliane")
+    page.get_by_role("button", name="Zuweisen").click()
+
+    assert "1 Antrag Maximiliane zugewiesen." in page.locator(".messagelist").text_content()
+    context.close()
