@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -173,9 +174,7 @@ def test_reviewers_get_no_empty_recent_actions_but_keep_the_list_of_apps(reviewe
     html = response.content.decode()
     assert "recent-actions-module" not in html
     assert 'class="colM desk-page"' in html
-    assert html.index("desk-queue") < html.index('class="app-list"') or html.index(
-        "desk-queue"
-    ) < html.index("app-awards")
+    assert html.index("desk-queue") < html.index("app-awards")  # the list of apps, below
     assert reverse("admin:awards_application_changelist") in html
     assert_csp_clean(response)
 
@@ -226,3 +225,16 @@ def test_the_desk_costs_the_same_queries_at_10_and_at_500_applications(
     assert len(many) == len(few)
     # Session, user and permissions, the two looks at "Neueste Aktionen", the desk's seven.
     assert len(few) == 13, "\n".join(few)
+
+
+def test_recent_actions_stay_for_whoever_has_some(administrator_client, administrator):
+    kommune = MunicipalityFactory()
+    LogEntry.objects.log_actions(
+        user_id=administrator.pk, queryset=[kommune], action_flag=CHANGE, change_message="[]"
+    )
+
+    html = administrator_client.get(INDEX).content.decode()
+
+    assert "recent-actions-module" in html
+    assert 'class="colMS desk-page"' in html
+    assert "desk-queue" in html
