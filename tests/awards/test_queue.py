@@ -17,7 +17,7 @@ from awards.models import Application, ApplicationEvent
 from digitalesamt.accounts.roles import REVIEWER_GROUP
 from municipalities.constants import Kind, LinkCheckResult
 from tests.factories import MunicipalityFactory
-from tests.helpers import PASSWORD, count_queries, listed
+from tests.helpers import PASSWORD, assert_csp_clean, count_queries, listed
 
 from .queue_data import waiting_applications
 
@@ -127,6 +127,7 @@ def test_the_columns_show_days_link_check_and_who_has_it(reviewer_client, review
     html = response.content.decode()
     for header in ("eingereicht", "Tage in Prüfung", "Verfahren / Schwelle", "Linkprüfung"):
         assert f">{header}</a>" in html or f">{header}</span>" in html, header
+    assert_csp_clean(response)
 
 
 def test_the_link_check_says_nothing_open_when_all_are_checked(reviewer_client):

@@ -57,6 +57,10 @@ def busy_queue(reviewer):
         results=(OK, ""),
     )
     waiting_applications(20, regierungsbezirk=unterfranken)
+    (capital,) = waiting_applications(1, kind=Kind.KREISFREIE_STADT, regierungsbezirk=unterfranken)
+    capital.municipality.name = "Großkarolinenfeld"  # the longest word a title may have
+    capital.municipality.register_name = "Großkarolinenfeld, Landeshauptstadt"
+    capital.municipality.save()
     for _ in range(3):
         AwardFactory(municipality=MunicipalityFactory(kind=Kind.KREISFREIE_STADT))
 
