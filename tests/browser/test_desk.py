@@ -8,6 +8,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.test import Client
 
 from awards.constants import Status
@@ -128,4 +129,28 @@ def test_assigning_to_a_colleague_in_the_browser(browser, live_server, reviewer,
     page.get_by_role("button", name="Zuweisen").click()
 
     assert "1 Antrag Maximiliane zugewiesen." in page.locator(".messagelist").text_content()
+    context.close()
+
+
+def test_the_desk_beside_recent_actions_fits_1280_px(
+    browser, live_server, administrator, busy_queue
+):
+    LogEntry.objects.log_actions(
+        user_id=administrator.pk,
+        queryset=[MunicipalityFactory(name="Hösbach")],
+        action_flag=CHANGE,
+        change_message="[]",
+    )
+    context = signed_in(browser, live_server, administrator)
+    page = context.new_page()
+
+    page.goto("/admin/")
+
+    assert page.locator("#recent-actions-module").is_visible()
+    if shots := os.environ.get("DESK_SHOTS"):
+        page.screenshot(path=f"{shots}/admin-with-recent.png", full_page=True)
+    measured = page.evaluate(OVERFLOW)
+    assert measured["page"] <= WIDTH, measured
+    assert measured["wide"] == [], measured
+    assert violations(page) == []
     context.close()
