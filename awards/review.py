@@ -10,6 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -58,6 +59,55 @@ def with_latest_submission(applications: QuerySet[Application]) -> QuerySet[Appl
     return applications.annotate(
         evidence_count=Subquery(latest.values("procedure_count")[:1]),
         evidence_threshold=Subquery(latest.values("threshold")[:1]),
+    )
+
+
+def with_link_check_counts(applications: QuerySet[Application]) -> QuerySet[Application]:
+    """Annotate the latest submission's link check, by the rules of `link_check_progress`.
+
+    `link_ok` (ok or redirected), `link_broken` (linkcheck.DEFECTIVE), `link_open` (refused or
+    not checked yet), `link_unchecked`, `link_check_error` and `link_check_moved_at`: one
+    subquery each, so a list of any length costs one query.
+    """
+    latest = Submission.objects.filter(application=OuterRef("pk")).order_by("-number")
+    applications = applications.annotate(
+        latest_submission_id=Subquery(latest.values("pk")[:1]),
+        link_check_error=Subquery(latest.values("link_check_error")[:1]),
+        link_check_moved_at=Subquery(latest.values("link_check_moved_at")[:1]),
+    )
+    ok = (LinkCheckResult.OK, LinkCheckResult.REDIRECTED)
+    counts = {
+        "link_ok": Q(check_result__in=ok),
+        "link_broken": Q(check_result__in=linkcheck.DEFECTIVE),
+        "link_open": Q(check_result=LinkCheckResult.REFUSED) | Q(checked_at__isnull=True),
+        "link_unchecked": Q(checked_at__isnull=True),
+    }
+    items = EvidenceItem.objects.filter(submission_id=OuterRef("latest_submission_id")).order_by()
+    return applications.annotate(
+        **{
+            name: Coalesce(
+                Subquery(
+                    items.values("submission_id")
+                    .annotate(count=Count("pk", filter=condition))
+                    .values("count")[:1]
+                ),
+                0,
+            )
+            for name, condition in counts.items()
+        }
+    )
+
+
+def stalled_link_checks(applications: QuerySet[Application]) -> QuerySet[Application]:
+    """Keep those whose link check failed or is stuck (see `LinkCheckProgress.needs_restart`).
+
+    Expects `with_link_check_counts`; not done, and an error or no move for TASK_STALE_AFTER.
+    """
+    limit = timezone.now() - datetime.timedelta(seconds=settings.TASK_STALE_AFTER)
+    return applications.filter(link_unchecked__gt=0).filter(
+        ~Q(link_check_error="")
+        | Q(link_check_moved_at__isnull=True)
+        | Q(link_check_moved_at__lt=limit)
     )
 
 

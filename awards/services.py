@@ -308,3 +308,37 @@ def revoke_award(*, award: Award, by: AbstractBaseUser, reason: str) -> Award:
         award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason", "updated_at"])
         transaction.on_commit(lambda: notifications.award_revoked(award))
     return award
+
+
+# The applications a reviewer can take on: with the ministry, or back with the Kommune for changes.
+ASSIGNABLE = (Status.SUBMITTED, Status.IN_REVIEW, Status.CHANGES_REQUESTED)
+
+
+def assign(
+    *, application: Application, reviewer: AbstractBaseUser, by: AbstractBaseUser
+) -> Application:
+    """Make `reviewer` the one who has the application; the history says who handed it on.
+
+    The status stays: the event goes from the current status to the same one. Assigning it to
+    the one who has it already records nothing.
+    """
+    with transaction.atomic():
+        application = _locked(application)
+        if application.status not in ASSIGNABLE:
+            raise TransitionError(
+                _("Ein Antrag im Status „%(status)s“ kann nicht zugewiesen werden.")
+                % {"status": Status(application.status).label}
+            )
+        if application.reviewer_id == reviewer.pk:
+            return application
+        ApplicationEvent.objects.create(
+            application=application,
+            actor=by,
+            from_status=application.status,
+            to_status=application.status,
+            comment=_("zugewiesen an %(name)s")
+            % {"name": reviewer.get_full_name() or reviewer.get_username()},
+        )
+        application.reviewer = reviewer
+        application.save(update_fields=["reviewer"])
+    return application

@@ -366,6 +366,8 @@ REVIEW_FOUR_EYES = env.bool("REVIEW_FOUR_EYES", default=False)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int(
     "DATA_UPLOAD_MAX_NUMBER_FIELDS", default=5 * PROCEDURE_LINKS_PER_KOMMUNE + 100
 )
+# Rows the review queue exports at most (CSV, XLSX); the queue holds a few thousand at most.
+REVIEW_EXPORT_MAX_ROWS = env.int("REVIEW_EXPORT_MAX_ROWS", default=10_000)
 # The link check: at most this long per URL in all (every redirect and the GET after a HEAD
 # included), this many URLs at once, and results saved after every batch of this many.
 LINKCHECK_DEADLINE = env.float("LINKCHECK_DEADLINE", default=30.0)

@@ -4,16 +4,17 @@ Status is never edited here: every decision is a POST to a view of its own that 
 matching function in `awards.services`, which checks the state, writes the history and sends mail.
 """
 
+from collections.abc import Iterator
+
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Case, F, Model, QuerySet, Value, When
 from django.http import (
     HttpRequest,
     HttpResponse,
 )
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -32,32 +33,54 @@ from ..constants import AWAITING_REVIEW, Status
 from ..models import Application, Award
 from ..review import (
     with_latest_submission,
+    with_link_check_counts,
 )
 from .decisions import DecisionViews
 from .evidence import EvidenceViews
+from .queue import AssignedFilter, QueueTools, breakable, lazy_breakable
 
 
 class QueueStatusFilter(CheckedListFilter):
-    """Each status, and the applications that wait for the ministry."""
+    """Each status, and the applications that wait for the ministry: the default.
+
+    Without a status in the address the queue shows what waits ("zu prüfen"), and the filter
+    shows that choice selected; "Alle" is a value of its own (?status=alle).
+    """
 
     title = _("Status")
     parameter_name = "status"
     AWAITING = "zu_pruefen"
+    OPEN = "offen"
+    ALL = "alle"
 
     def check_value(self, value: str) -> None:
-        if value != self.AWAITING and value not in Status.values:
+        if value not in (self.AWAITING, self.OPEN, self.ALL) and value not in Status.values:
             raise refuse(self.parameter_name, value)
+
+    def value(self) -> str:
+        return super().value() or self.AWAITING
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [
+            (self.ALL, gettext("Alle")),
             (self.AWAITING, gettext("zu prüfen (eingereicht oder in Prüfung)")),
+            (self.OPEN, gettext("offen (noch nicht entschieden)")),
             *Status.choices,
         ]
+
+    def choices(self, changelist: ChangeList) -> Iterator[dict]:
+        choices = super().choices(changelist)
+        # Django's own "All" drops the parameter, which now means the default: "Alle" above
+        # takes its place.
+        next(choices)
+        yield from choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
         if value == self.AWAITING:
             return queryset.awaiting_review()
+        if value == self.OPEN:
+            return queryset.open()
         if value in Status.values:
             return queryset.filter(status=value)
         return queryset
@@ -72,7 +95,7 @@ class ApplicationRegierungsbezirkFilter(RegierungsbezirkFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(DecisionViews, EvidenceViews, admin.ModelAdmin):
+class ApplicationAdmin(QueueTools, DecisionViews, EvidenceViews, admin.ModelAdmin):
     """The review queue and the application page; decisions go through the services."""
 
     list_display = (
@@ -81,12 +104,15 @@ class ApplicationAdmin(DecisionViews, EvidenceViews, admin.ModelAdmin):
         "regierungsbezirk",
         "status_label",
         "submitted_on",
+        "days_waiting",
         "evidence",
-        "reviewer",
+        "link_check",
+        "assigned",
     )
     list_display_links = ("kommune",)
     list_filter = (
         QueueStatusFilter,
+        AssignedFilter,
         ApplicationRegierungsbezirkFilter,
         ("municipality__kind", ChoicesFieldListFilter),
     )
@@ -118,7 +144,7 @@ class ApplicationAdmin(DecisionViews, EvidenceViews, admin.ModelAdmin):
 
     @admin.display(description=_("Kommune"), ordering="municipality__name")
     def kommune(self, obj: Application) -> str:
-        return obj.municipality.title
+        return breakable(obj.municipality.title)
 
     @admin.display(description=_("Kommune"))
     def kommune_page(self, obj: Application) -> SafeString:
@@ -132,9 +158,11 @@ class ApplicationAdmin(DecisionViews, EvidenceViews, admin.ModelAdmin):
 
     @admin.display(description=_("Art"), ordering="municipality__kind")
     def kind(self, obj: Application) -> str:
-        return obj.municipality.get_kind_display()
+        return breakable(obj.municipality.get_kind_display())
 
-    @admin.display(description=_("Regierungsbezirk"), ordering="municipality__regierungsbezirk")
+    @admin.display(
+        description=lazy_breakable(_("Regierungsbezirk")), ordering="municipality__regierungsbezirk"
+    )
     def regierungsbezirk(self, obj: Application) -> str:
         municipality = obj.municipality
         if municipality.kind == Kind.BEZIRK:
@@ -158,19 +186,6 @@ class ApplicationAdmin(DecisionViews, EvidenceViews, admin.ModelAdmin):
     def status_label(self, obj: Application) -> str:
         return obj.get_status_display()
 
-    @admin.display(description=_("eingereicht am"), ordering="submitted_at")
-    def submitted_on(self, obj: Application) -> str:
-        if obj.submitted_at is None:
-            return self.get_empty_value_display()
-        return date_format(timezone.localtime(obj.submitted_at), "j. F Y")
-
-    @admin.display(description=_("Verfahren / Schwellenwert"), ordering="evidence_count")
-    def evidence(self, obj: Application) -> str:
-        """Count and threshold of the latest submission."""
-        if obj.evidence_count is None:
-            return self.get_empty_value_display()
-        return f"{obj.evidence_count} / {obj.evidence_threshold}"
-
     @admin.display(description=_("Auszeichnung"))
     def award_link(self, obj: Application) -> SafeString | str:
         award = Award.objects.filter(application=obj).first()
@@ -181,11 +196,13 @@ class ApplicationAdmin(DecisionViews, EvidenceViews, admin.ModelAdmin):
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return with_latest_submission(
-            super()
-            .get_queryset(request)
-            .select_related(
-                "municipality", "municipality__regierungsbezirk", "reviewer", "created_by"
+        return with_link_check_counts(
+            with_latest_submission(
+                super()
+                .get_queryset(request)
+                .select_related(
+                    "municipality", "municipality__regierungsbezirk", "reviewer", "created_by"
+                )
             )
         )
 
@@ -213,6 +230,11 @@ class ApplicationAdmin(DecisionViews, EvidenceViews, admin.ModelAdmin):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         routes = [*self.decision_routes(), *self.evidence_routes()]
         return [
+            path(
+                "export.<str:file_format>",
+                self.admin_site.admin_view(self.export_view),
+                name=f"{prefix}_export",
+            ),
             *(
                 path(
                     f"<int:object_id>/{route}",

@@ -101,7 +101,8 @@ def test_queue_lists_awaiting_applications_first_oldest_submission_first(admin_c
         apply(MunicipalityFactory(), by=admin_user, status=Status.IN_REVIEW), 10
     )
 
-    response = admin_client.get(QUEUE)
+    # "Alle": without a status the queue shows only what waits (tests/awards/test_queue.py).
+    response = admin_client.get(QUEUE, {"status": "alle"})
 
     assert listed(response) == [early, reviewing, late, approved, draft]
 
