@@ -32,7 +32,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 
 urlpatterns = [
-    path("favicon.ico", favicon),
+    path("favicon.ico", favicon, name="favicon"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     # Switching the language changes nothing but a cookie, so it needs no CSRF token; public

@@ -24,6 +24,9 @@ SECOND_STEP_VIEWS = frozenset(
         "set_language",
     }
 )
+# Views that never read the user: they must not load the session for the hold (the liveness
+# check stays a no-query answer, a signed-in browser's stray /favicon.ico too).
+USERLESS_VIEWS = frozenset({"health", "favicon"})
 # With new recovery codes on screen, only the page that shows them (and signing out).
 CODES_VIEWS = frozenset(
     {"account:second_factor_codes", "account:logout", "admin:logout", "set_language"}
@@ -46,9 +49,9 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        if not request.user.is_authenticated:
-            return None
         view_name = request.resolver_match.view_name if request.resolver_match else ""
+        if view_name in USERLESS_VIEWS or not request.user.is_authenticated:
+            return None
         if second_factor.NEW_CODES_SESSION_KEY in request.session:
             if view_name in CODES_VIEWS:
                 return None
