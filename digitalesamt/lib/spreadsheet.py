@@ -1,8 +1,8 @@
 """Tables that people open in a spreadsheet: cells that never run as a formula.
 
 A spreadsheet runs a cell that starts like a formula (OWASP "CSV injection"); a Kommune's name
-or a comment could start with "=". The public open data (digitalesamt.public) follows the same
-rule with its own copy of the prefixes.
+or a comment could start with "=". The public open data's CSV (digitalesamt.public) uses the
+same prefixes.
 """
 
 import csv

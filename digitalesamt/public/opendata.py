@@ -37,9 +37,6 @@ LICENCE_URL = "https://www.govdata.de/dl-de/by-2-0"
 PUBLISHER = "Bayerisches Staatsministerium für Digitales"
 ATTRIBUTION = f"{PUBLISHER}; Gemeindeverzeichnis © Statistisches Bundesamt (Destatis)"
 
-# A spreadsheet runs a cell that starts like a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 @dataclass(frozen=True)
 class Field:

@@ -30,6 +30,7 @@ from awards.models import Award
 from digitalesamt.lib.cache import versioned_bytes
 from digitalesamt.lib.http import Version, conditional, digest
 from digitalesamt.lib.middleware import cross_origin
+from digitalesamt.lib.spreadsheet import FORMULA_PREFIXES
 from municipalities.constants import Kind
 
 from ..openapi import openapi_document
@@ -39,7 +40,6 @@ from ..opendata import (
     FEED_LENGTH,
     FIELD_NAMES,
     FIELDS,
-    FORMULA_PREFIXES,
     LICENCE_NAME,
     LICENCE_URL,
     MAX_AGE,
