@@ -16,10 +16,10 @@ from django.utils.http import http_date
 from awards.models import Award
 from awards.services import revoke_award
 from digitalesamt.lib.cache import memory
+from digitalesamt.lib.spreadsheet import FORMULA_PREFIXES
 from digitalesamt.public.opendata import (
     ATTRIBUTION,
     FIELD_NAMES,
-    FORMULA_PREFIXES,
     LICENCE_NAME,
     LICENCE_URL,
     NUMERIC_FIELDS,
