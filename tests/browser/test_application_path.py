@@ -92,6 +92,11 @@ def test_clerk_applies_reviewer_requests_changes_then_approves(
     expect(ministry.get_by_text("Es ist keine Stichprobe gezogen.")).to_be_visible()
     ministry.get_by_label("Begründung").fill("Stichprobe per Telefon mit der Kommune geprüft.")
     ministry.get_by_role("button", name="Jetzt bewilligen").click()
+    # The test's task backend renders plaque and signet inside this request: on a loaded
+    # machine that takes longer than the default 15 s.
+    expect(ministry.get_by_text(re.compile("Der Antrag ist bewilligt"))).to_be_visible(
+        timeout=90_000
+    )
     award = Award.objects.get(municipality=kommune)
     expect(ministry.get_by_text(award.number).first).to_be_visible()
 
