@@ -60,3 +60,18 @@ class PageKind(models.TextChoices):
     LOGIN = linkcheck.PAGE_LOGIN, _("Anmeldung bei einem Online-Dienst")
     PDF = linkcheck.PAGE_PDF, _("PDF-Formular zum Herunterladen")
     INFORMATION = linkcheck.PAGE_INFORMATION, _("Informationsseite")
+
+
+# The Freistaat's own ARS: a record there that is "landesweit flächendeckend" is a central
+# procedure any Bavarian Kommune can link (scope zentral).
+LAND_ARS = "090000000000"
+
+
+class SourceCoverage(models.TextChoices):
+    """The federal dashboard's `art_flaechendeckung`, stored by a short value."""
+
+    BUND = "bund", _("bundesweit flächendeckend")
+    LAND = "land", _("landesweit flächendeckend")
+    KREIS = "kreis", _("kreisweit flächendeckend")
+    KOMMUNE = "kommune", _("in mind. einer Kommune verfügbar")
+    NONE = "none", _("nicht in Auswertung berücksichtigt")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from digitalesamt.lib import linkcheck
 
-from .constants import TITLE_PREFIXES, Kind, LinkCheckResult, Scope
+from .constants import TITLE_PREFIXES, Kind, LinkCheckResult, Scope, SourceCoverage
 from .validation import (
     URL_MAX_LENGTH,
     ars_validator,
@@ -428,3 +428,105 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.municipality}"
+
+
+class SourceRecord(models.Model):
+    """One online service the federal "Dashboard Digitale Verwaltung" lists (PVOG data).
+
+    The second witness beside what a Kommune's clerk maintains: stored apart from the
+    Kommune's own links and never written into them. `municipality` is the Kommune whose ARS
+    the record carries; None for a central procedure of the Freistaat (the record's ARS is
+    LAND_ARS). `url_key` is `validation.count_key(url)`, so a record meets a link by the
+    counting rule.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="source_records",
+    )
+    ars = models.CharField(_("Regionalschlüssel (ARS)"), max_length=12, db_index=True)
+    leika_key = models.CharField(_("LeiKa-Schlüssel"), max_length=14, db_index=True)
+    leika_name = models.CharField(_("Leistung"), max_length=500, blank=True)
+    ozg_id = models.PositiveIntegerField(_("OZG-ID"), null=True, blank=True)
+    ozg_name = models.CharField(_("OZG-Leistung"), max_length=500, blank=True)
+    url = models.URLField(_("URL"), max_length=1000)
+    url_key = models.CharField(_("Zählschlüssel der URL"), max_length=1000, db_index=True)
+    online = models.BooleanField(_("online erreichbar (laut Quelle)"), default=False)
+    active = models.BooleanField(_("aktiv (laut Quelle)"), default=True)
+    coverage = models.CharField(
+        _("Flächendeckung"), max_length=10, choices=SourceCoverage.choices, blank=True
+    )
+    fetched_at = models.DateTimeField(_("abgerufen am"))
+
+    class Meta:
+        verbose_name = _("Eintrag der Bundesdaten")
+        verbose_name_plural = _("Einträge der Bundesdaten")
+        ordering = ["ars", "leika_key", "url_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "url_key", "leika_key"],
+                condition=Q(municipality__isnull=False),
+                name="source_record_unique_per_kommune",
+            ),
+            models.UniqueConstraint(
+                fields=["url_key", "leika_key"],
+                condition=Q(municipality__isnull=True),
+                name="source_record_unique_central",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leika_name or self.leika_key}: {self.url}"
+
+
+class SourceSync(models.Model):
+    """When a Kommune's records were last fetched from the source, and how that went."""
+
+    municipality = models.OneToOneField(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.CASCADE,
+        related_name="source_sync",
+    )
+    synced_at = models.DateTimeField(_("abgeglichen am"), null=True, blank=True)
+    records = models.PositiveIntegerField(_("Einträge"), default=0)
+    error = models.CharField(_("Fehler beim Abgleich"), max_length=300, blank=True)
+    attempted_at = models.DateTimeField(_("zuletzt versucht am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Abgleich mit den Bundesdaten")
+        verbose_name_plural = _("Abgleiche mit den Bundesdaten")
+
+    def __str__(self) -> str:
+        return str(self.municipality)
+
+
+class CountSnapshot(models.Model):
+    """A Kommune's count on one day: its own list, and how many of those the source confirms."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.CASCADE,
+        related_name="count_snapshots",
+    )
+    day = models.DateField(_("Tag"))
+    own_count = models.PositiveIntegerField(_("Online-Verfahren (eigene Liste)"))
+    confirmed_count = models.PositiveIntegerField(
+        _("davon in den Bundesdaten bestätigt"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("Zählstand")
+        verbose_name_plural = _("Zählstände")
+        ordering = ["municipality", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "day"], name="count_snapshot_daily"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.day}: {self.own_count}"
