@@ -284,8 +284,11 @@ class EvidenceFilter:
     def __bool__(self) -> bool:
         return bool(self.outcome or self.verdict or self.change or self.source)
 
-    def matches(self, key: str, change: str, frozen: tuple | None, confirmed: bool) -> bool:
-        """Whether a row passes: `frozen` is its evidence's values, None for a live-only link."""
+    def matches(self, key: str, change: str, frozen: tuple | None, confirmed: bool | None) -> bool:
+        """Whether a row passes: `frozen` is its evidence's values, None for a live-only link.
+
+        `confirmed` is None while the Kommune was never synced: neither confirmed nor missing.
+        """
         if self.source and (frozen is None or confirmed != (self.source == CONFIRMED)):
             return False
         if self.change == ANY_CHANGE and not change:
@@ -390,7 +393,7 @@ def compare_evidence(
             entry
             for entry in outline
             if filters.matches(
-                entry[1], entry[2], frozen.get(entry[1]), entry[1] in source.confirmed_keys
+                entry[1], entry[2], frozen.get(entry[1]), source.confirms(entry[1])
             )
         ]
 

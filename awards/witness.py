@@ -53,6 +53,10 @@ class SourceComparison:
     def witness(self, key: str, scope: str) -> Witness | None:
         return self.index.witness(key, scope) if self.synced else None
 
+    def confirms(self, key: str) -> bool | None:
+        """Whether the source knows an item of the frozen evidence; None: never synced."""
+        return key in self.confirmed_keys if self.synced else None
+
 
 def compare_with_source(
     municipality_id: int, frozen_scopes: dict[str, str], live_keys: set[str] | dict

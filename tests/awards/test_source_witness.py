@@ -16,7 +16,7 @@ from pytest_django.asserts import assertInHTML
 
 from awards import services
 from awards.models import Award
-from municipalities.confirmation import confirmed_links, with_confirmed_count
+from municipalities.confirmation import confirmed_links, source_index, with_confirmed_count
 from municipalities.constants import LAND_ARS, Kind, Scope, SourceCoverage
 from municipalities.models import Municipality, ProcedureLink, SourceRecord, SourceSync
 from municipalities.validation import count_key
@@ -161,6 +161,40 @@ def test_records_of_the_landkreis_do_not_confirm_a_gemeindes_link(reviewer_clien
     assert dict(counted.values_list("pk", "confirmed_count")) == {kommune.pk: 0, landkreis.pk: 0}
 
 
+def test_the_count_in_sql_follows_the_same_rule_as_the_rows(kommune, other_kommune):
+    """`with_confirmed_count` (public page, re-check) and `source_index` (the rows) agree."""
+    landkreis = MunicipalityFactory(kind=Kind.LANDKREIS)
+    cases = [  # (scope, whose record, online, active)
+        (Scope.KOMMUNAL, kommune, True, True),
+        (Scope.KOMMUNAL, kommune, False, True),
+        (Scope.KOMMUNAL, kommune, True, False),
+        (Scope.KOMMUNAL, None, True, True),
+        (Scope.ZENTRAL, None, False, True),
+        (Scope.ZENTRAL, kommune, True, True),
+        (Scope.ZENTRAL, None, True, False),
+        (Scope.KOMMUNAL, other_kommune, True, True),
+        (Scope.KOMMUNAL, landkreis, True, True),
+    ]
+    for n, (scope, owner, online, active) in enumerate(cases):
+        link(kommune, f"https://fall.example/{n}/", scope)
+        record(owner, f"https://fall.example/{n}", online=online, active=active)
+    inactive = link(kommune, "https://fall.example/inaktiv")
+    ProcedureLink.objects.filter(pk=inactive.pk).update(active=False)
+    record(kommune, "https://fall.example/inaktiv")
+
+    index = source_index(kommune.pk)
+    by_rows = sum(
+        index.witness(key, scope) is not None
+        for key, scope in kommune.procedure_links.filter(active=True).values_list(
+            "url_key", "scope"
+        )
+    )
+    counted = with_confirmed_count(Municipality.objects.filter(pk=kommune.pk)).get()
+
+    assert by_rows == counted.confirmed_count == 4
+    assert counted.synced_at is None
+
+
 # The summary --------------------------------------------------------------------------------
 
 
@@ -197,6 +231,8 @@ def test_a_kommune_never_synced_is_not_called_unconfirmed(reviewer_client, kommu
     assert set(cells(response).values()) == {"none"}
     assert response.content.decode().count("<td>nicht abgeglichen</td>") == 3
     assert "nicht verlinkt" not in response.content.decode().split('id="nachweise"', 1)[1]
+    for value in ("bestaetigt", "fehlt"):  # neither confirmed nor missing: unknown
+        assert cells(reviewer_client.get(page_url(application), {"bundesdaten": value})) == {}
 
 
 def test_the_source_filter_shows_the_confirmed_or_the_missing_evidence(reviewer_client, witnessed):
