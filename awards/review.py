@@ -392,9 +392,7 @@ def compare_evidence(
         outline = [
             entry
             for entry in outline
-            if filters.matches(
-                entry[1], entry[2], frozen.get(entry[1]), source.confirms(entry[1])
-            )
+            if filters.matches(entry[1], entry[2], frozen.get(entry[1]), source.confirms(entry[1]))
         ]
 
     paginator = Paginator(outline, per_page or settings.REVIEW_EVIDENCE_PAGE_SIZE)
