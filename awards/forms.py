@@ -20,6 +20,7 @@ from .review import (
     UNCHECKED,
     EvidenceFilter,
 )
+from .witness import CONFIRMED, MISSING
 
 
 def _textarea() -> forms.Textarea:
@@ -101,6 +102,7 @@ class EvidenceFilterForm(forms.Form):
     VERDICTS = {"offen": OPEN, "gezogen": DRAWN}
     CHANGES = {"1": ANY_CHANGE, "neu": ADDED, "entfernt": REMOVED, "geaendert": CHANGED}
     ROUND = "runde"
+    SOURCES = {"bestaetigt": CONFIRMED, "fehlt": MISSING}
 
     def __init__(self, *args: object, previous_number: int | None = None, **kwargs: object):
         super().__init__(*args, **kwargs)
@@ -137,6 +139,15 @@ class EvidenceFilterForm(forms.Form):
         self.fields["abweichung"] = forms.ChoiceField(
             label=_("Abweichung"), required=False, choices=changes
         )
+        self.fields["bundesdaten"] = forms.ChoiceField(
+            label=_("Bundesdaten"),
+            required=False,
+            choices=[
+                *every,
+                ("bestaetigt", _("in den Bundesdaten bestätigt")),
+                ("fehlt", _("nicht in den Bundesdaten")),
+            ],
+        )
 
     def valid_values(self) -> dict[str, str]:
         """The filters that hold a known value: an unknown one is left out, never an error."""
@@ -168,6 +179,7 @@ class EvidenceFilterForm(forms.Form):
             verdict=self.VERDICTS.get(verdict, verdict),
             change=NEW_IN_ROUND if change == self.ROUND else self.CHANGES.get(change, ""),
             new_in_round=new_in_round,
+            source=self.SOURCES.get(values.get("bundesdaten", ""), ""),
         )
 
 

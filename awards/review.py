@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from digitalesamt.lib import linkcheck
+from municipalities.confirmation import Witness
 from municipalities.constants import LinkCheckResult, Scope
 from municipalities.models import Municipality, ProcedureLink, Progress
 from municipalities.validation import count_key
 
 from .constants import SPOT_CHECK, Verdict
 from .models import Application, Award, EvidenceItem, SpotCheck, Submission, TransitionError
+from .witness import CONFIRMED, SourceComparison, compare_with_source
 
 DEFAULT_SAMPLE_SIZE = 10
 
@@ -120,6 +122,7 @@ class EvidenceRow:
     link: ProcedureLink | None
     changed_fields: list[str] = field(default_factory=list)
     link_keys: list[str] = field(default_factory=list)  # the live link's LeiKa keys, sorted
+    witness: Witness | None = None  # the source's record of the URL, if it knows it
 
     @property
     def change(self) -> str:
@@ -255,6 +258,7 @@ class EvidenceComparison:
     changed: int
     live_count: int  # active links now; a URL is stored once per Kommune: the counting rule
     checks: LinkCheckProgress
+    source: SourceComparison
     total: int = 0  # rows of the whole comparison; page.paginator.count those that pass
     filtered: bool = False
 
@@ -275,12 +279,18 @@ class EvidenceFilter:
     verdict: str = ""  # a Verdict value, OPEN or DRAWN
     change: str = ""  # ADDED, REMOVED, CHANGED, ANY_CHANGE or NEW_IN_ROUND
     new_in_round: frozenset[str] = frozenset()  # counting keys, for NEW_IN_ROUND
+    source: str = ""  # CONFIRMED or MISSING: the frozen evidence the source knows, or not
 
     def __bool__(self) -> bool:
-        return bool(self.outcome or self.verdict or self.change)
+        return bool(self.outcome or self.verdict or self.change or self.source)
 
-    def matches(self, key: str, change: str, frozen: tuple | None) -> bool:
-        """Whether a row passes: `frozen` is its evidence's values, None for a live-only link."""
+    def matches(self, key: str, change: str, frozen: tuple | None, confirmed: bool | None) -> bool:
+        """Whether a row passes: `frozen` is its evidence's values, None for a live-only link.
+
+        `confirmed` is None while the Kommune was never synced: neither confirmed nor missing.
+        """
+        if self.source and (frozen is None or confirmed != (self.source == CONFIRMED)):
+            return False
         if self.change == ANY_CHANGE and not change:
             return False
         if self.change in (ADDED, REMOVED, CHANGED) and change != self.change:
@@ -312,10 +322,11 @@ def compare_evidence(
 ) -> EvidenceComparison:
     """Set the submission's frozen evidence beside the Kommune's live list, a page at a time.
 
-    The same seven queries at 50 links and at the cap (2,000): the comparison itself runs on
+    The same nine queries at 50 links and at the cap (2,000): the comparison itself runs on
     plain values (url, title, scope, keys, check result, verdict), differences first; the
     filters apply before the pages, the counts of differences stay those of all rows; only
-    the page's rows (REVIEW_EVIDENCE_PAGE_SIZE) are loaded as objects.
+    the page's rows (REVIEW_EVIDENCE_PAGE_SIZE) are loaded as objects. Two set the source
+    beside it (awards.witness): the Kommune's sync, its records and the central ones.
     """
     filters = filters or EvidenceFilter()
     municipality_id = submission.application.municipality_id
@@ -370,13 +381,18 @@ def compare_evidence(
         # Differences first: with 2,000 links the reviewer should not have to hunt for them.
         outline.append(((change == "", title.casefold(), key), key, change, changed_fields))
     outline.sort()
+    source = compare_with_source(
+        municipality_id, {key: item[2] for key, item in frozen.items()}, live
+    )
     counts = dict.fromkeys((ADDED, REMOVED, CHANGED, ""), 0)
     for _sort, _key, change, _fields in outline:
         counts[change] += 1
     total = len(outline)
     if filters:
         outline = [
-            entry for entry in outline if filters.matches(entry[1], entry[2], frozen.get(entry[1]))
+            entry
+            for entry in outline
+            if filters.matches(entry[1], entry[2], frozen.get(entry[1]), source.confirms(entry[1]))
         ]
 
     paginator = Paginator(outline, per_page or settings.REVIEW_EVIDENCE_PAGE_SIZE)
@@ -401,6 +417,7 @@ def compare_evidence(
             link=links.get(live[key][0]) if key in live else None,
             changed_fields=changed_fields,
             link_keys=live[key][4] if key in live else [],
+            witness=source.witness(key, frozen[key][2] if key in frozen else live[key][3]),
         )
         for _sort, key, _change, changed_fields in shown
     ]
@@ -413,6 +430,7 @@ def compare_evidence(
         changed=counts[CHANGED],
         live_count=len(live),
         checks=link_check_progress(submission),
+        source=source,
         total=total,
         filtered=bool(filters),
     )

@@ -5,7 +5,7 @@ import datetime
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -26,6 +26,7 @@ from ..models import Award, TransitionError
 from ..review import (
     with_live_progress,
 )
+from ..witness import with_confirmed_progress
 from .common import post_only
 
 ISSUED_FIELDS = ("number", "municipality", "issued_on", "procedure_count", "created_at")
@@ -70,6 +71,21 @@ class AtRiskFilter(BooleanListFilter):
         return queryset.valid().exclude(pk__in=Award.objects.holders_at_risk().values("pk"))
 
 
+class SourceAtRiskFilter(BooleanListFilter):
+    """Valid awards of synced Kommunen whose source-confirmed count is below the threshold."""
+
+    title = _("unter dem Schwellenwert laut Bundesdaten")
+    parameter_name = "at_risk_source"
+    # Expects the annotations of AwardAdmin.get_queryset; a holder never synced is neither.
+    condition = Q(synced_at__isnull=False, confirmed_count__lt=F("live_threshold"))
+
+    def yes(self, queryset: QuerySet) -> QuerySet:
+        return queryset.valid().filter(self.condition)
+
+    def no(self, queryset: QuerySet) -> QuerySet:
+        return queryset.valid().filter(synced_at__isnull=False).exclude(self.condition)
+
+
 @admin.register(Award)
 class AwardAdmin(admin.ModelAdmin):
     list_display = (
@@ -79,9 +95,10 @@ class AwardAdmin(admin.ModelAdmin):
         "procedure_count",
         "live_progress",
         "at_risk",
+        "confirmed",
         "revoked",
     )
-    list_filter = (AwardYearFilter, RevokedFilter, AtRiskFilter)
+    list_filter = (AwardYearFilter, RevokedFilter, AtRiskFilter, SourceAtRiskFilter)
     search_fields = ("number", "municipality__name", "^municipality__ars")
     search_help_text = _("Nummer, Name oder Regionalschlüssel der Kommune")
     list_select_related = ("municipality",)
@@ -105,8 +122,17 @@ class AwardAdmin(admin.ModelAdmin):
             return None
         return obj.live_count < obj.live_threshold
 
+    @admin.display(description=_("bestätigt laut Bundesdaten"), ordering="confirmed_count")
+    def confirmed(self, obj: Award) -> str:
+        if obj.synced_at is None:
+            return gettext("nicht abgeglichen")
+        return gettext("%(count)d von %(threshold)d") % {
+            "count": obj.confirmed_count,
+            "threshold": obj.live_threshold,
+        }
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return with_live_progress(super().get_queryset(request))
+        return with_confirmed_progress(with_live_progress(super().get_queryset(request)))
 
     def get_fieldsets(self, request: HttpRequest, obj: Award | None = None) -> tuple:
         issued = (None, {"fields": ("number", "municipality", "issued_on", "procedure_count")})

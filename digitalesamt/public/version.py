@@ -8,15 +8,23 @@ show it, its own and its VG's (a VG lists its members), and the version follows.
 Figures that follow every procedure link (a Kommune's live count, the statistics) are not
 versioned exactly, since that would cost a scan of all links per request: `live_version`
 adds the current period of LIVE_MAX_AGE seconds, the time a cache may keep them anyway.
+It also follows the syncs with the federal dashboard exactly (a Kommune page says when its
+count was last confirmed there): every sync stamps `SourceSync.synced_at`, so the newest
+stamp and the number of syncs change with every run, read in the same query as the awards.
 """
 
-from django.db.models import Q
+import datetime
+
+from django.db import connection
+from django.db.models import Model, Q
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from awards.models import Award
 from digitalesamt.lib.http import Version, newest, time_bucket
+from municipalities.models import SourceSync
 from municipalities.signals import register_changed
 
 # How long browsers and shared caches may keep a public page before they ask again.
@@ -31,8 +39,34 @@ def public_version(request: HttpRequest, *args: object, **kwargs: object) -> Ver
 
 
 def live_version(request: HttpRequest, *args: object, **kwargs: object) -> Version:
-    """Return the version of a page that also shows live counts (one query)."""
-    return newest(public_version(request), time_bucket(LIVE_MAX_AGE, now=timezone.now()))
+    """Return the version of a page that also shows live counts and the syncs (one query)."""
+    awards, syncs = newest_of((Award, "updated_at"), (SourceSync, "synced_at"))
+    return newest(awards, syncs, time_bucket(LIVE_MAX_AGE, now=timezone.now()))
+
+
+def newest_of(*columns: tuple[type[Model], str]) -> list[Version]:
+    """Read MAX(column) and COUNT(*) of each table in one plain query (see Award.version)."""
+    quote = connection.ops.quote_name
+    selects = []
+    for model, name in columns:
+        table = quote(model._meta.db_table)
+        column = quote(model._meta.get_field(name).column)
+        # Names from the models, quoted by the backend: nothing of a request is in the SQL.
+        selects += [
+            f"(SELECT MAX({column}) FROM {table})",  # noqa: S608
+            f"(SELECT COUNT(*) FROM {table})",  # noqa: S608
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(selects)}")
+        row = cursor.fetchone()
+    versions = []
+    for latest, total in zip(row[::2], row[1::2], strict=True):
+        if isinstance(latest, str):  # SQLite answers an aggregate of datetimes with text
+            latest = parse_datetime(latest)
+        if latest is not None and timezone.is_naive(latest):
+            latest = timezone.make_aware(latest, datetime.UTC)
+        versions.append(Version(f"{latest.isoformat() if latest else '-'}|{total}", latest))
+    return versions
 
 
 @receiver(register_changed, dispatch_uid="public.renew_award_records")

@@ -42,6 +42,8 @@ def test_lists_exactly_the_holders_below_their_threshold():
         "4 Träger geprüft, 2 unter dem Schwellenwert:",
         "  Stadt Amberg (DA-2021-0004): 3 von 4 Online-Verfahren",
         "  Stadt Bamberg (DA-2021-0006): 1 von 4 Online-Verfahren",
+        # None was synced with the federal dashboard: the second check names no holder.
+        "Laut Bundesdaten: 0 abgeglichen, 0 unter dem Schwellenwert, 4 nicht abgeglichen.",
     ]
 
 
@@ -49,7 +51,10 @@ def test_counts_a_url_once_and_only_active_links():
     award = holder("Amberg", Kind.STADT, "DA-2021-0004", links=3)
     ProcedureLinkFactory(municipality=award.municipality, active=False)
 
-    assert revalidate()[1:] == ["  Stadt Amberg (DA-2021-0004): 3 von 4 Online-Verfahren"]
+    assert revalidate()[1:] == [
+        "  Stadt Amberg (DA-2021-0004): 3 von 4 Online-Verfahren",
+        "Laut Bundesdaten: 0 abgeglichen, 0 unter dem Schwellenwert, 1 nicht abgeglichen.",
+    ]
 
 
 def test_revoked_awards_are_not_checked():
@@ -63,7 +68,10 @@ def test_revoked_awards_are_not_checked():
         revocation_reason="Zu wenige Online-Verfahren",
     )
 
-    assert revalidate() == ["1 Träger geprüft, 0 unter dem Schwellenwert."]
+    assert revalidate() == [
+        "1 Träger geprüft, 0 unter dem Schwellenwert.",
+        "Laut Bundesdaten: 0 abgeglichen, 0 unter dem Schwellenwert, 1 nicht abgeglichen.",
+    ]
 
 
 def test_never_revokes_anything():
@@ -84,6 +92,6 @@ def test_agrees_with_holders_at_risk_and_needs_one_query():
         lines = revalidate()
 
     assert len(queries) == 1
-    listed = [line.split("(")[1].split(")")[0] for line in lines[1:]]
+    listed = [line.split("(")[1].split(")")[0] for line in lines[1:-1]]
     assert listed == sorted(Award.objects.holders_at_risk().values_list("number", flat=True))
     assert lines[0] == "6 Träger geprüft, 4 unter dem Schwellenwert:"

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 from awards.documents import SIGNET_DEFAULT_WIDTH, signet_height
 from awards.models import Award
 from digitalesamt.lib.http import conditional
+from municipalities.confirmation import with_confirmed_count
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality
 
@@ -17,11 +18,17 @@ from ..version import LIVE_MAX_AGE, live_version
 @require_safe
 @conditional(live_version, max_age=LIVE_MAX_AGE)
 def municipality_detail(request: HttpRequest, ars: str) -> HttpResponse:
-    """Show a Kommune of the register: where it belongs and whether it holds the title."""
+    """Show a Kommune of the register: where it belongs and whether it holds the title.
+
+    With its count, the last sync with the federal dashboard and how many of the counted
+    links it confirms (in the same query as the Kommune).
+    """
     municipality = get_object_or_404(
-        Municipality.objects.select_related(
-            "regierungsbezirk", "landkreis", "verwaltungsgemeinschaft"
-        ).with_progress(),
+        with_confirmed_count(
+            Municipality.objects.select_related(
+                "regierungsbezirk", "landkreis", "verwaltungsgemeinschaft"
+            ).with_progress()
+        ),
         ars=ars,
     )
     owners = [municipality.pk]
