@@ -18,6 +18,7 @@ once per run. What the clerk maintains (ProcedureLink) is never written.
 """
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 
 from digitalesamt.lib.dashboard import DashboardClient, DashboardError
@@ -49,6 +50,19 @@ RECORD_FIELDS = (
     "online",
     "active",
     "coverage",
+)
+# What a record's stored fields are made of.
+SOURCE_FIELDS = (
+    "ars",
+    "leika_key",
+    "leika_name",
+    "leika_bezeichnung",
+    "ozgid",
+    "ozg_bezeichnung",
+    "url",
+    "online_status",
+    "aktiv",
+    "art_flaechendeckung",
 )
 NAME_LENGTH = 500
 ERROR_LENGTH = 300
@@ -124,6 +138,7 @@ class SourceSyncer:
         self.central_seen: set[tuple[str, str]] = set()
         self.above_seen: set[tuple[int, str, str]] = set()
         self.done: set[int] = set()  # Kommunen synced in this run
+        self.mapped: dict[tuple[str, ...], dict | None] = {}  # records of other ARS, mapped
 
     # --- which Kommunen ---
 
@@ -144,16 +159,36 @@ class SourceSyncer:
     def sync_from_source(
         self, municipalities: Iterable[Municipality], client: DashboardClient | None = None
     ) -> SyncSummary:
-        """Fetch and store each Kommune's records from the API, one Kommune at a time."""
+        """Fetch and store each Kommune's records from the API, one Kommune at a time.
+
+        The next Kommune is fetched while this one is stored (one request at a time still, with
+        the politeness delay between): at most two Kommunen's records are held at once.
+        """
         client = client or DashboardClient()
         municipalities = list(municipalities)
-        for index, municipality in enumerate(municipalities, 1):
+        language = translation.get_language()
+
+        def fetch(ars: str) -> list[dict]:
+            with translation.override(language):
+                return [raw for page in client.pages(ars) for raw in page.content]
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-fetch") as pool:
+            ahead = pool.submit(fetch, municipalities[0].ars) if municipalities else None
             try:
-                fetched = [raw for page in client.pages(municipality.ars) for raw in page.content]
-            except DashboardError as error:
-                self.fail(municipality, str(error), index, len(municipalities))
-                continue
-            self.store(municipality, fetched, index, len(municipalities))
+                for index, municipality in enumerate(municipalities, 1):
+                    current = ahead
+                    if index < len(municipalities):
+                        ahead = pool.submit(fetch, municipalities[index].ars)
+                    try:
+                        fetched = current.result()
+                    except DashboardError as error:
+                        self.fail(municipality, str(error), index, len(municipalities))
+                        continue
+                    self.store(municipality, fetched, index, len(municipalities))
+            except BaseException:  # interrupted: fetch no further
+                if ahead is not None:
+                    ahead.cancel()
+                raise
         return self.summary
 
     def sync_from_file(self, records: Iterable[dict], only: set[str] | None = None) -> SyncSummary:
@@ -232,7 +267,14 @@ class SourceSyncer:
             if not is_bavarian(raw):
                 self.summary.other_laender += 1
                 continue
-            record = map_record(raw)
+            if raw.get("ars") == ars:
+                record = map_record(raw)
+            else:
+                # Every fetch repeats the Land's and the Landkreis' records: map each once.
+                key = tuple(str(raw.get(name, "")) for name in SOURCE_FIELDS)
+                if key not in self.mapped:
+                    self.mapped[key] = map_record(raw)
+                record = self.mapped[key]
             if record is None:
                 self.summary.invalid += 1
             elif record["ars"] == ars:
