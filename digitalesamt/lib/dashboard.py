@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import linkcheck
 from .addresses import is_public_address, literal_address
@@ -193,7 +194,11 @@ class DashboardClient:
             except _Retry as failure:
                 if attempt == self.retries:
                     raise DashboardError(
-                        _("%(reason)s (%(url)s, nach %(count)d Versuchen)")
+                        ngettext(
+                            "%(reason)s (%(url)s, nach %(count)d Versuch)",
+                            "%(reason)s (%(url)s, nach %(count)d Versuchen)",
+                            attempt + 1,
+                        )
                         % {"reason": failure, "url": url, "count": attempt + 1}
                     ) from None
                 sleep(BACKOFF_SECONDS * 2**attempt)

@@ -80,6 +80,15 @@ def test_a_server_error_that_stays_ends_with_an_error_after_the_retries(server, 
     assert waits == [1.0, 2.0, 4.0]
 
 
+def test_without_retries_one_try_is_all(server, waits):
+    server.faults[(ARS, 0)] = "500"
+
+    with pytest.raises(DashboardError, match=r"HTTP 500 vom Dienst \(.*, nach 1 Versuch\)$"):
+        list(client(retries=0).records(ARS))
+
+    assert waits == []
+
+
 def test_the_retries_come_from_the_settings(server, waits, settings):
     settings.OZG_DASHBOARD_RETRIES = 1
     server.faults[(ARS, 0)] = "500"

@@ -203,7 +203,8 @@ def test_a_failing_page_keeps_the_old_records_and_the_run_goes_on(
     server.records[gemeinde.ars] = [record(gemeinde.ars, n) for n in range(100, 250)]
     server.faults[(gemeinde.ars, 1)] = fault
 
-    with pytest.raises(CommandError, match="1 Kommunen konnten nicht abgeglichen werden"):
+    failed = "1 Kommune konnte nicht abgeglichen werden; ihre alten Daten bleiben"
+    with pytest.raises(CommandError, match=failed):
         sync("--ars", gemeinde.ars, other_kommune.ars)
 
     assert keys(SourceRecord.objects.filter(municipality=gemeinde)) == old

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from digitalesamt.lib.dashboard import DashboardClient
 from municipalities.importing.files import ImportFileError
@@ -89,9 +90,15 @@ class Command(BaseCommand):
         if verbosity:
             self.stdout.write(self.style.SUCCESS(self.summary(syncer.summary)))
         if syncer.summary.failed:
+            failed = syncer.summary.failed
             raise CommandError(
-                _("%(count)s Kommunen konnten nicht abgeglichen werden; ihre alten Daten bleiben.")
-                % {"count": number(syncer.summary.failed)}
+                ngettext(
+                    "%(count)s Kommune konnte nicht abgeglichen werden; ihre alten Daten bleiben.",
+                    "%(count)s Kommunen konnten nicht abgeglichen werden; ihre alten Daten "
+                    "bleiben.",
+                    failed,
+                )
+                % {"count": number(failed)}
             )
 
     def progress(
@@ -99,11 +106,16 @@ class Command(BaseCommand):
     ) -> None:
         position = f"[{number(index)}/{number(total)}]"
         if outcome == "ok":
-            line = _("%(position)s %(kommune)s (%(ars)s): %(count)s Einträge") % {
+            count = int(detail)
+            line = ngettext(
+                "%(position)s %(kommune)s (%(ars)s): %(count)s Eintrag",
+                "%(position)s %(kommune)s (%(ars)s): %(count)s Einträge",
+                count,
+            ) % {
                 "position": position,
                 "kommune": municipality.title,
                 "ars": municipality.ars,
-                "count": detail,
+                "count": number(count),
             }
             self.stdout.write(line)
         else:
