@@ -217,6 +217,8 @@ class DashboardClient:
                 _("Zeitüberschreitung nach %(seconds)s s")
                 % {"seconds": linkcheck._seconds(self.timeout)}
             ) from None
+        except linkcheck._Failed as failure:  # an address that cannot be asked for
+            raise DashboardError(failure.detail) from None
         except (OSError, http.client.HTTPException) as exc:
             raise DashboardError(
                 _("Verbindung zu %(url)s fehlgeschlagen: %(error)s")

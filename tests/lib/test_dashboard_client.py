@@ -218,6 +218,11 @@ def test_a_refused_connection_is_a_clear_error(waits, settings):
         DashboardClient(base, allow_private=True, delay=0, timeout=1).get_json("v1/ars")
 
 
+def test_a_base_url_that_is_no_web_address_is_a_clear_error(waits):
+    with pytest.raises(DashboardError, match="Nur http- und https-Adressen"):
+        DashboardClient("ftp://dashboard.example/api/").get_json("v1/ars")
+
+
 def test_the_default_source_is_the_federal_dashboard(settings):
     del settings.OZG_DASHBOARD_URL
 
