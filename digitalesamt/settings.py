@@ -253,6 +253,23 @@ LINKCHECK_TIMEOUT = env.float("LINKCHECK_TIMEOUT", default=10.0)
 LINKCHECK_MAX_REDIRECTS = env.int("LINKCHECK_MAX_REDIRECTS", default=5)
 LINKCHECK_ALLOW_PRIVATE = env.bool("LINKCHECK_ALLOW_PRIVATE", default=False)
 
+# The federal "Dashboard Digitale Verwaltung" (digitalesamt.lib.dashboard, `sync_procedures`):
+# its API, seconds per request, retries of a 5xx or timeout (after 1 s, 2 s, 4 s, ...), seconds
+# between two requests, and the most pages read for one ARS. Only this host is ever contacted,
+# and only at a public address unless OZG_DASHBOARD_ALLOW_PRIVATE (the tests' local stand-in).
+OZG_DASHBOARD_URL = env.str(
+    "OZG_DASHBOARD_URL", default="https://dashboard-daten.digitale-verwaltung.de/api/"
+)
+OZG_DASHBOARD_TIMEOUT = env.float("OZG_DASHBOARD_TIMEOUT", default=30.0)
+OZG_DASHBOARD_RETRIES = env.int("OZG_DASHBOARD_RETRIES", default=3)
+OZG_DASHBOARD_DELAY = env.float("OZG_DASHBOARD_DELAY", default=0.5)
+OZG_DASHBOARD_MAX_PAGES = env.int("OZG_DASHBOARD_MAX_PAGES", default=200)
+OZG_DASHBOARD_ALLOW_PRIVATE = env.bool("OZG_DASHBOARD_ALLOW_PRIVATE", default=False)
+# A run of `sync_procedures` skips Kommunen synced within this many hours (resume after a stop);
+# the nightly task syncs this many Kommunen per run and queues the next run for the rest.
+OZG_SYNC_FRESH_HOURS = env.float("OZG_SYNC_FRESH_HOURS", default=20.0)
+OZG_SYNC_BATCH_SIZE = env.int("OZG_SYNC_BATCH_SIZE", default=100)
+
 # --- accounts ---
 # Login, invitations and password reset live under /konto/; after login each user lands where
 # their role works (digitalesamt.accounts.views.home_url_for), LOGIN_REDIRECT_URL is the fallback.
