@@ -128,9 +128,14 @@ def thin_out(points: Sequence[HistoryPoint], daily_days: int = DAILY_DAYS) -> li
     kept: list[HistoryPoint] = []
     for point in points:
         older = point.day <= recent
-        if older and kept and (kept[-1].day.year, kept[-1].day.month) == (
-            point.day.year,
-            point.day.month,
+        if (
+            older
+            and kept
+            and (kept[-1].day.year, kept[-1].day.month)
+            == (
+                point.day.year,
+                point.day.month,
+            )
         ):
             kept[-1] = point  # the month's later point stands for it
         else:

@@ -430,9 +430,7 @@ def lines_over_time(
             continue
         anchor = "end" if x > 90 else "start"
         placed.append(Mark(label=label, x=x, label_x=100 if x > 90 else x, anchor=anchor))
-    reference_y = (
-        None if reference is None else _round(plot_height - reference / top * plot_height)
-    )
+    reference_y = None if reference is None else _round(plot_height - reference / top * plot_height)
     return LinesChart(
         ticks=ticks,
         marks=tuple(placed),
