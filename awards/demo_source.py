@@ -46,7 +46,9 @@ UNLINKED_PER_KOMMUNE = 4  # services in the source a Kommune has not linked
 UNLINKED_CENTRAL = 15  # central procedures nobody in the demo links
 NEAR_IN_DUMP = 10  # of the Kommunen close to the threshold, how many the dump holds
 HISTORY_SYNCED_MONTHS = 12  # how far back the demo's confirmed counts go
-HISTORY_BEFORE_AWARD_MONTHS = 6
+# Every demo Kommune's history starts with the programme, so that a month's mean is over the
+# same Kommunen throughout.
+HISTORY_START = datetime.date(2021, 7, 1)
 
 
 def dump_kommunen() -> list[Municipality]:
@@ -200,6 +202,8 @@ def _month_starts(first: datetime.date, before: datetime.date) -> list[datetime.
 
 def _between(day: datetime.date, points: list[tuple[datetime.date, int]]) -> float:
     """Interpolate a count on `day` between (day, count) points in date order."""
+    if day <= points[0][0]:
+        return points[0][1]
     for (start, low), (end, high) in zip(points, points[1:], strict=False):
         if start <= day <= end:
             span = max((end - start).days, 1)
@@ -208,7 +212,7 @@ def _between(day: datetime.date, points: list[tuple[datetime.date, int]]) -> flo
 
 
 def seed_history(plan: DemoPlan, *, today: datetime.date) -> int:
-    """Store a believable monthly count of every demo Kommune back to before its award.
+    """Store a believable monthly count of every demo Kommune from HISTORY_START on.
 
     Today's counts must be recorded first: the history runs up to them. Confirmed counts go
     back HISTORY_SYNCED_MONTHS for the Kommunen the source knows, at today's share.
@@ -224,13 +228,13 @@ def seed_history(plan: DemoPlan, *, today: datetime.date) -> int:
     rows = []
     for pk, (own, confirmed) in sorted(now.items()):
         rng = random.Random(f"demo-history:{pk}")  # noqa: S311 - demo data
+        start = HISTORY_START
         if pk in awarded:
             day, at_award = awarded[pk]
-            start = day - datetime.timedelta(days=HISTORY_BEFORE_AWARD_MONTHS * 31)
-            points = [(start, int(at_award * 0.7)), (day, at_award), (today, own)]
+            points = [(start, int(at_award * rng.uniform(0.2, 0.7))), (day, at_award)]
+            points.append((today, own))
         else:
-            start = today - datetime.timedelta(days=rng.randint(12, 30) * 31)
-            points = [(start, max(1, own // 4)), (today, own)]
+            points = [(start, own // rng.randint(3, 8)), (today, own)]
         for month in _month_starts(start, today):
             count = max(0, round(_between(month, points)) + rng.randint(-1, 1))
             share = None

@@ -220,16 +220,20 @@ def history_context(municipality: Municipality, *, threshold: int) -> dict:
 def monthly_means() -> list[dict]:
     """Return per month the mean count per Kommune, own and confirmed (one query).
 
-    The mean over every stored day of every Kommune in the month; the confirmed mean over
-    the Kommunen the source was synced for (`synced` counts them).
+    The mean over every stored day in the month of every Kommune that linked at least one
+    online procedure that day (a Kommune that never used the portal would only dilute it);
+    the confirmed mean over those the source was synced for (`synced` counts them), beside
+    their own mean (`own_synced`), so that the two compare like with like.
     """
     rows = (
-        CountSnapshot.objects.order_by()
+        CountSnapshot.objects.filter(own_count__gt=0)
+        .order_by()
         .annotate(month=TruncMonth("day"))
         .values("month")
         .annotate(
             own=Avg("own_count"),
             confirmed=Avg("confirmed_count"),
+            own_synced=Avg("own_count", filter=Q(confirmed_count__isnull=False)),
             kommunen=Count("municipality", distinct=True),
             synced=Count("municipality", distinct=True, filter=Q(confirmed_count__isnull=False)),
         )
@@ -241,6 +245,7 @@ def monthly_means() -> list[dict]:
             "label": date_format(row["month"], "YEAR_MONTH_FORMAT"),
             "own": row["own"],
             "confirmed": row["confirmed"],
+            "own_synced": row["own_synced"],
             "kommunen": row["kommunen"],
             "synced": row["synced"],
         }

@@ -426,8 +426,13 @@ def lines_over_time(
     placed: list[Mark] = []
     for position, label in sorted(marks):
         x = _round(position * 100)
-        if not 0 <= x <= 100 or (placed and x - placed[-1].x < min_mark_gap):
+        if not 0 <= x <= 100:
             continue
+        if placed and x - placed[-1].x < min_mark_gap:
+            # The start of the series gives way to the round date just after it.
+            if len(placed) > 1 or placed[0].x > 0:
+                continue
+            placed.pop()
         anchor = "end" if x > 90 else "start"
         placed.append(Mark(label=label, x=x, label_x=100 if x > 90 else x, anchor=anchor))
     reference_y = None if reference is None else _round(plot_height - reference / top * plot_height)

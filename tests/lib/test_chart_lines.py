@@ -35,7 +35,9 @@ def test_marks_too_close_to_the_one_before_are_left_out():
     )
 
     assert [(mark.label, mark.anchor) for mark in chart.marks] == [
-        ("Mär 2025", "start"),
+        ("2025", "start"),  # the start of the series gives way to the round date after it
         ("2026", "start"),
         ("x", "end"),
     ]
+    later = charts.lines_over_time([0.0, 1.0], [[1, 2]], marks=[(0.0, "Jul 2021"), (0.5, "2022")])
+    assert [mark.label for mark in later.marks] == ["Jul 2021", "2022"]

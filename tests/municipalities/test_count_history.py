@@ -183,10 +183,12 @@ def test_summary_says_where_the_count_started_and_where_it_stands():
     )
 
 
-def test_monthly_means_average_own_over_all_and_confirmed_over_synced_kommunen(db):
+def test_monthly_means_average_over_kommunen_with_links_and_confirmed_over_synced_ones(db):
     first, second = MunicipalityFactory(), MunicipalityFactory()
     CountSnapshot.objects.create(municipality=first, day=DAY, own_count=10, confirmed_count=6)
     CountSnapshot.objects.create(municipality=second, day=DAY, own_count=30)
+    # A Kommune without a single link would only dilute the mean.
+    CountSnapshot.objects.create(municipality=MunicipalityFactory(), day=DAY, own_count=0)
     CountSnapshot.objects.create(
         municipality=first, day=DAY.replace(month=11), own_count=4, confirmed_count=2
     )
@@ -195,7 +197,10 @@ def test_monthly_means_average_own_over_all_and_confirmed_over_synced_kommunen(d
         rows = monthly_means()
 
     assert len(queries.own) == 1
-    assert [(r["label"], r["own"], r["confirmed"], r["kommunen"], r["synced"]) for r in rows] == [
-        ("November 2026", 4, 2, 1, 1),
-        ("Dezember 2026", 20, 6, 2, 1),
+    assert [
+        (r["label"], r["own"], r["kommunen"], r["synced"], r["own_synced"], r["confirmed"])
+        for r in rows
+    ] == [
+        ("November 2026", 4, 1, 1, 4, 2),
+        ("Dezember 2026", 20, 2, 1, 10, 6),
     ]

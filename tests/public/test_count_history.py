@@ -84,9 +84,10 @@ def test_statistics_show_the_mean_count_per_kommune_per_month(client, db):
     assert (
         '<th class="kern-table__header" scope="row">Dezember 2026</th>'
         '<td class="kern-table__cell kern-table__cell--numeric">30,0</td>'
-        '<td class="kern-table__cell kern-table__cell--numeric">10,0</td>'
         '<td class="kern-table__cell kern-table__cell--numeric">2</td>'
         '<td class="kern-table__cell kern-table__cell--numeric">1</td>'
+        '<td class="kern-table__cell kern-table__cell--numeric">20,0</td>'
+        '<td class="kern-table__cell kern-table__cell--numeric">10,0</td>'
     ) in table
     assert 'id="chart-count-means-title"' in content
     assert_csp_clean(response)
@@ -103,7 +104,7 @@ def test_the_statistics_history_costs_one_query_however_long(client, db, months)
     kommune = MunicipalityFactory()
     history(
         kommune,
-        *[(datetime.date(2024 + m // 12, m % 12 + 1, 1), m, m // 2) for m in range(months)],
+        *[(datetime.date(2024 + m // 12, m % 12 + 1, 1), m + 1, m // 2) for m in range(months)],
     )
 
     with count_queries() as counted:

@@ -296,9 +296,8 @@ def _count_means() -> dict:
     rows = monthly_means()
     for row in rows:
         row["own_label"] = number_format(row["own"], 1)
-        row["confirmed_label"] = (
-            "–" if row["confirmed"] is None else number_format(row["confirmed"], 1)
-        )
+        for key in ("confirmed", "own_synced"):
+            row[f"{key}_label"] = "–" if row[key] is None else number_format(row[key], 1)
     last = len(rows) - 1
     chart = charts.lines_over_time(
         [index / last if last else 0.0 for index in range(len(rows))],
