@@ -33,7 +33,8 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="digitalesamt-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix="digitalesamt-bench-recount-"))
+    print(f"working in {workdir}", flush=True)
     os.environ.update(
         ENV_FILE=os.devnull,
         SECRET_KEY="bench-only",  # noqa: S106 - a throwaway database
@@ -99,7 +100,10 @@ def main() -> None:
         )
     ProcedureLink.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
     del links
-    print(f"links: {ProcedureLink.objects.count():,} in {time.perf_counter() - started:.0f} s")
+    print(
+        f"links: {ProcedureLink.objects.count():,} in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
     now = timezone.now()
     started = time.perf_counter()
@@ -144,7 +148,7 @@ def main() -> None:
     SourceSync.objects.bulk_create(
         [SourceSync(municipality_id=pk, synced_at=now, records=1) for pk in synced]
     )
-    print(f"source records: {len(records):,} in {time.perf_counter() - started:.0f} s")
+    print(f"source records: {len(records):,} in {time.perf_counter() - started:.0f} s", flush=True)
     del records
 
     started = time.perf_counter()
@@ -163,7 +167,8 @@ def main() -> None:
         CountSnapshot.objects.bulk_create(day_rows, batch_size=5000)
     print(
         f"history: {CountSnapshot.objects.count():,} snapshots ({args.days} days) "
-        f"in {time.perf_counter() - started:.0f} s"
+        f"in {time.perf_counter() - started:.0f} s",
+        flush=True,
     )
 
     stored = timed("record_counts(today): insert 2,445 rows", record_counts)

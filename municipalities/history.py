@@ -17,8 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Avg, Count, Exists, OuterRef, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.tasks import task
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -222,32 +221,49 @@ def monthly_means() -> list[dict]:
 
     The mean over every stored day in the month of every Kommune that linked at least one
     online procedure that day (a Kommune that never used the portal would only dilute it);
-    the confirmed mean over those the source was synced for (`synced` counts them), beside
-    their own mean (`own_synced`), so that the two compare like with like.
+    the confirmed mean over those the source was synced for, beside their own mean
+    (`own_synced`), so that the two compare like with like. `kommunen` and `synced` count
+    them on the month's last stored day.
+
+    The database sums per day, on the plain column; the months are added up here. Grouping
+    by a truncated month instead runs a Python function per row on SQLite: 10 s for a year
+    of all 2,445 Kommunen, against under a second this way.
     """
-    rows = (
+    synced = Q(confirmed_count__isnull=False)
+    days = (
         CountSnapshot.objects.filter(own_count__gt=0)
         .order_by()
-        .annotate(month=TruncMonth("day"))
-        .values("month")
+        .values("day")
         .annotate(
-            own=Avg("own_count"),
-            confirmed=Avg("confirmed_count"),
-            own_synced=Avg("own_count", filter=Q(confirmed_count__isnull=False)),
-            kommunen=Count("municipality", distinct=True),
-            synced=Count("municipality", distinct=True, filter=Q(confirmed_count__isnull=False)),
+            rows=Count("pk"),
+            own=Sum("own_count"),
+            synced=Count("pk", filter=synced),
+            own_synced=Sum("own_count", filter=synced),
+            confirmed=Sum("confirmed_count"),
         )
-        .order_by("month")
+        .order_by("day")
     )
+    months: dict[datetime.date, dict] = {}
+    for day in days:
+        month = months.setdefault(
+            day["day"].replace(day=1),
+            {"rows": 0, "own": 0, "synced_rows": 0, "own_synced": 0, "confirmed": 0},
+        )
+        month["rows"] += day["rows"]
+        month["own"] += day["own"]
+        month["synced_rows"] += day["synced"]
+        month["own_synced"] += day["own_synced"] or 0
+        month["confirmed"] += day["confirmed"] or 0
+        month["kommunen"], month["synced"] = day["rows"], day["synced"]  # the last day's
     return [
         {
-            "month": row["month"],
-            "label": date_format(row["month"], "YEAR_MONTH_FORMAT"),
-            "own": row["own"],
-            "confirmed": row["confirmed"],
-            "own_synced": row["own_synced"],
-            "kommunen": row["kommunen"],
-            "synced": row["synced"],
+            "month": month,
+            "label": date_format(month, "YEAR_MONTH_FORMAT"),
+            "own": sums["own"] / sums["rows"],
+            "confirmed": sums["confirmed"] / sums["synced_rows"] if sums["synced_rows"] else None,
+            "own_synced": sums["own_synced"] / sums["synced_rows"] if sums["synced_rows"] else None,
+            "kommunen": sums["kommunen"],
+            "synced": sums["synced"],
         }
-        for row in rows
+        for month, sums in months.items()
     ]
