@@ -14,6 +14,7 @@ from municipalities.history import (
     history_summary,
     monthly_means,
     record_counts,
+    record_counts_task,
     thin_out,
 )
 from municipalities.models import CountSnapshot, Municipality, SourceRecord, SourceSync
@@ -204,3 +205,12 @@ def test_monthly_means_average_over_kommunen_with_links_and_confirmed_over_synce
         ("November 2026", 4, 1, 1, 4, 2),
         ("Dezember 2026", 20, 2, 1, 10, 6),
     ]
+
+
+def test_the_nightly_task_records_todays_counts(kommune):
+    ProcedureLinkFactory.create_batch(2, municipality=kommune)
+
+    result = record_counts_task.enqueue()
+
+    assert result.return_value == 1
+    assert snapshot(kommune, timezone.localdate()).own_count == 2
