@@ -9,6 +9,10 @@ five Kommunen (70 % of their kommunal links and 20 more) and 800 of the central 
 and `--days` days of history for every Kommune. Then it times `record_counts` of a new day
 (inserts) and of the same day again (upserts), the statistics' monthly means and one Kommune's
 chart data, with their query counts. Target on SQLite: the recount under 5 s.
+
+Measured on 2 cores shared with other work (load 4-7), 500,000 links, a year of history:
+recount 1.9-3.0 s on SQLite, 2.5-3.2 s on PostgreSQL 15 (7 queries either way); monthly means
+0.8 s (SQLite) and 0.3 s (PostgreSQL); one Kommune's chart data 3-6 ms.
 """
 
 import argparse
