@@ -359,6 +359,94 @@ def line_chart(
     )
 
 
+@dataclass(frozen=True)
+class LinesChart:
+    """Lines over a time axis, each point placed by its position in time, and a level line."""
+
+    ticks: tuple[Tick, ...]
+    marks: tuple[Mark, ...]
+    plot_top: int
+    plot_height: int
+    height: int
+    lines: tuple[str, ...]  # path data in plot units, one per series ("" for an empty one)
+    reference_y: float | None = None  # pixels from the plot's top
+    plot_width: int = PLOT_WIDTH
+
+    @property
+    def axis_y(self) -> int:
+        return self.plot_top + self.plot_height
+
+    @property
+    def mark_y(self) -> int:
+        return self.axis_y + AXIS_LABEL_GAP
+
+    @property
+    def reference_label_y(self) -> float:
+        return _round(self.plot_top + (self.reference_y or 0) - 5)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.lines)
+
+
+def lines_over_time(
+    positions: Sequence[float],
+    series: Sequence[Sequence[int | None]],
+    *,
+    reference: int | None = None,
+    marks: Sequence[tuple[float, str]] = (),
+    plot_height: int = 120,
+    min_mark_gap: float = 14,
+) -> LinesChart:
+    """Lay out one line per series through points at `positions` (0…1 of the time span).
+
+    A value None leaves a gap in its line (a day the source was not asked). `reference` draws
+    a level line across the plot (a threshold) and counts towards the scale. `marks` label
+    points of the x axis by position; one closer than `min_mark_gap` percent to the one before
+    is left out.
+    """
+    values = [value for values in series for value in values if value is not None]
+    maximum = max([*values, reference or 0], default=0)
+    _, top, ticks = _axis(maximum, plot_height)
+    lines = []
+    for values in series:
+        parts, drawing = [], False
+        for position, value in zip(positions, values, strict=True):
+            if value is None:
+                drawing = False
+                continue
+            x = _round(position * PLOT_WIDTH)
+            y = _round(plot_height - value / top * plot_height)
+            parts.append(f"{'L' if drawing else 'M'}{x},{y}")
+            drawing = True
+        if len(parts) == 1:  # a single point: a short level stroke, so that it shows
+            x, y = parts[0][1:].split(",")
+            parts.append(f"L{_round(float(x) + 8)},{y}")
+        lines.append("".join(parts))
+    placed: list[Mark] = []
+    for position, label in sorted(marks):
+        x = _round(position * 100)
+        if not 0 <= x <= 100:
+            continue
+        if placed and x - placed[-1].x < min_mark_gap:
+            # The start of the series gives way to the round date just after it.
+            if len(placed) > 1 or placed[0].x > 0:
+                continue
+            placed.pop()
+        anchor = "end" if x > 90 else "start"
+        placed.append(Mark(label=label, x=x, label_x=100 if x > 90 else x, anchor=anchor))
+    reference_y = None if reference is None else _round(plot_height - reference / top * plot_height)
+    return LinesChart(
+        ticks=ticks,
+        marks=tuple(placed),
+        plot_top=AXIS_TOP,
+        plot_height=plot_height,
+        height=AXIS_TOP + plot_height + AXIS_LABEL_GAP + 6,
+        lines=tuple(lines),
+        reference_y=reference_y,
+    )
+
+
 # The map: an equirectangular projection of Bavaria.
 
 MAP_REFERENCE_LATITUDE = 48.9  # Bavaria's middle: a degree of longitude is cos(48.9°) as long

@@ -8,10 +8,19 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from awards import demo
+from awards import demo, demo_source
 from awards.models import Application, Award
-from municipalities.constants import Kind
-from municipalities.models import Membership, Municipality, ProcedureLink, Service
+from municipalities.constants import LAND_ARS, Kind, SourceCoverage
+from municipalities.models import (
+    CountSnapshot,
+    Membership,
+    Municipality,
+    ProcedureLink,
+    Service,
+    SourceRecord,
+    SourceSync,
+)
+from municipalities.source_dump import read_pages
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +34,7 @@ def demo_data(django_db_setup, django_db_blocker):
         Application.objects.all().delete()
         get_user_model().objects.all().delete()
         ProcedureLink.objects.all().delete()
+        SourceRecord.objects.all().delete()  # the central ones belong to no Kommune
         Municipality.objects.update(
             regierungsbezirk=None, landkreis=None, verwaltungsgemeinschaft=None
         )
@@ -154,3 +164,86 @@ def test_demo_staff_have_the_demo_app_and_every_start_prints_its_key(demo_data, 
         "otpauth://totp/Digitales%20Amt%3Apruefer?secret=IRUWO2LUMFWGK4ZNIFWXILKEMVWW6IJS"
         in printed
     )
+
+
+PAGE_KEYS = {
+    "content",
+    "totalPages",
+    "totalElements",
+    "number",
+    "size",
+    "numberOfElements",
+    "first",
+    "last",
+    "empty",
+}
+RECORD_KEYS = {
+    "leika_key",
+    "leika_name",
+    "leika_bezeichnung",
+    "ars",
+    "ars_name",
+    "ars_federal_state",
+    "bundesland",
+    "ozgid",
+    "ozg_bezeichnung",
+    "url",
+    "online_status",
+    "aktiv",
+    "art_flaechendeckung",
+}
+
+
+def test_the_shipped_source_dump_is_what_the_demo_data_generate(demo_data, db):
+    built = demo_source.build_source_dump()
+
+    assert built == demo_source.build_source_dump()  # deterministic
+    assert built == demo_source.DEMO_SOURCE_DUMP.read_bytes()  # and up to date
+    assert len(built) < 300_000  # small enough to ship
+
+
+def test_the_source_dump_is_in_the_apis_documented_page_format(demo_data, db):
+    pages = read_pages(demo_source.DEMO_SOURCE_DUMP)
+    records = [record for page in pages for record in page["content"]]
+
+    for page in pages:
+        assert set(page) == PAGE_KEYS
+        assert page["numberOfElements"] == len(page["content"]) <= page["size"] == 100
+        assert page["first"] == (page["number"] == 0)
+        assert page["last"] == (page["number"] == page["totalPages"] - 1)
+    assert all(set(record) == RECORD_KEYS for record in records)
+    assert {record["ars_federal_state"] for record in records} == {"09"}
+    assert {record["bundesland"] for record in records} == {"Bayern"}
+    assert {record["online_status"] for record in records} == {"ok", "nicht ok"}
+    assert all(len(record["leika_key"]) == 14 for record in records)
+    central = [record for record in records if record["ars"] == LAND_ARS]
+    assert central and {r["art_flaechendeckung"] for r in central} == {"landesweit flächendeckend"}
+    assert {record["ars"] for record in records} - {LAND_ARS} == {
+        m.ars for m in demo_source.dump_kommunen()
+    }
+
+
+def test_seed_demo_loads_the_source_dump_and_a_count_history(demo_data, db):
+    synced = set(SourceSync.objects.values_list("municipality__ars", flat=True))
+    today = CountSnapshot.objects.order_by("-day").values_list("day", flat=True).first()
+    counts = {
+        ars: (own, confirmed)
+        for ars, own, confirmed in CountSnapshot.objects.filter(day=today).values_list(
+            "municipality__ars", "own_count", "confirmed_count"
+        )
+    }
+
+    assert {demo.NUERNBERG, demo.MARKT_HOESBACH, demo.ERLANGEN} <= synced
+    queued = set(Application.objects.values_list("municipality__ars", flat=True))
+    assert queued and queued <= synced  # the reviewer's desk has a second witness
+    assert SourceRecord.objects.filter(
+        municipality__isnull=True, coverage=SourceCoverage.LAND
+    ).exists()
+    own, confirmed = counts[demo.NUERNBERG]
+    assert own == 290 and 0.6 * own < confirmed < own  # confirmed and unconfirmed links
+    assert len(counts) == Municipality.objects.count()  # every Kommune recounted today
+    unsynced = [ars for ars, (own, _c) in counts.items() if own and ars not in synced]
+    assert unsynced and all(counts[ars][1] is None for ars in unsynced)
+    months = CountSnapshot.objects.filter(municipality__ars=demo.MARKT_HOESBACH).order_by("day")
+    assert months.first().day < datetime.date(2023, 2, 1)  # back before its award
+    assert months.filter(confirmed_count__isnull=False).count() > 6

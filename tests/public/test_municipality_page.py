@@ -346,8 +346,9 @@ def test_a_vg_page_costs_a_fixed_number_of_queries(
         ProcedureLinkFactory(municipality=member)
         AwardFactory(municipality=member, number=f"DA-2024-{n + 1:04d}")
 
-    # the data version (ETag), Kommune with its count and threshold, awards, members
-    with django_assert_max_num_queries(4):
+    # the data version (ETag), Kommune with its count and threshold, awards, members, the
+    # count history
+    with django_assert_max_num_queries(5):
         response = client.get(url(region["vg"]))
 
     assert response.status_code == 200
@@ -361,15 +362,16 @@ def test_a_landkreis_page_costs_a_fixed_number_of_queries(
         member = MunicipalityFactory(landkreis=region["guenzburg"])
         AwardFactory(municipality=member, number=f"DA-2024-{n + 1:04d}")
 
-    # the data version (ETag), Kommune with its count and threshold, awards, area counts
-    with django_assert_max_num_queries(4):
+    # the data version (ETag), Kommune with its count and threshold, awards, area counts, the
+    # count history
+    with django_assert_max_num_queries(5):
         response = client.get(url(region["guenzburg"]))
 
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("name", ["thannhausen", "balzhausen", "augsburg", "krumbach"])
-def test_a_gemeinde_or_stadt_page_costs_three_queries(
+def test_a_gemeinde_or_stadt_page_costs_four_queries(
     client, region, django_assert_max_num_queries, name
 ):
     AwardFactory(municipality=region["vg"], number="DA-2022-0100")
@@ -377,8 +379,8 @@ def test_a_gemeinde_or_stadt_page_costs_three_queries(
     for _n in range(5):
         ProcedureLinkFactory(municipality=region[name])
 
-    # the data version (ETag), Kommune with its count and threshold, awards
-    with django_assert_max_num_queries(3):
+    # the data version (ETag), Kommune with its count and threshold, awards, the count history
+    with django_assert_max_num_queries(4):
         response = client.get(url(region[name]))
 
     assert response.status_code == 200

@@ -252,8 +252,9 @@ def test_statistics_cost_four_queries_however_many_holders(client, holders):
     with count_queries() as counted:
         response = client.get(STATISTICS_URL)
 
-    # version, Kommunen with their thresholds, valid awards, active links per Kommune
-    assert len(counted.own) == 4
+    # version, Kommunen with their thresholds, valid awards, active links per Kommune, the
+    # monthly means of the count history
+    assert len(counted.own) == 5
     assert len(counted.cache) <= 4  # a read that misses, a write
     assert response.context["holders_total"] == holders
 

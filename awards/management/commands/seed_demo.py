@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from django.utils.translation import gettext as _
 
-from awards import demo
+from awards import demo, demo_source
 from awards.models import Award
 from municipalities.models import Municipality, Service
 
@@ -50,6 +50,7 @@ class Command(BaseCommand):
             call_command("import_services", stdout=self.stdout, stderr=self.stderr)
 
         plan = demo.seed(seed_value=seed)
+        source = demo_source.load_demo_source(plan)
 
         links = sum(plan.live_counts.values())
         self.stdout.write(
@@ -65,6 +66,14 @@ class Command(BaseCommand):
                     "users": len(plan.live_counts) + 2,
                 }
             )
+        )
+        self.stdout.write(
+            _(
+                "Demo-Bundesdaten geladen (Demo-Daten, keine echten Bundesdaten): %(records)d "
+                "Einträge für %(kommunen)d Kommunen und %(central)d zentrale Verfahren des "
+                "Freistaats; Zählstände mit Verlauf gespeichert."
+            )
+            % {"records": source.records, "kommunen": source.kommunen, "central": source.central}
         )
         queued = {m.pk for m in plan.ready[: demo.QUEUED]}
         self.stdout.write(

@@ -14,6 +14,7 @@ from awards.documents.links import award_documents
 from awards.models import Application, ApplicationEvent, Award, TransitionError
 from awards.services import create_application, submit_application, withdraw_application
 from digitalesamt.lib.forms import PageForm
+from municipalities.history import history_context
 from municipalities.models import Municipality
 
 from ..access import municipal_staff_required
@@ -82,7 +83,9 @@ def portal_state(municipality: Municipality) -> dict[str, Any]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show the Kommune's count against its threshold, the application and the next step."""
-    return render(request, "portal/dashboard.html", portal_state(request.municipality))
+    context = portal_state(request.municipality)
+    context["count_history"] = history_context(request.municipality, threshold=context["threshold"])
+    return render(request, "portal/dashboard.html", context)
 
 
 @municipal_staff_required

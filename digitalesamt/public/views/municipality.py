@@ -10,6 +10,7 @@ from awards.models import Award
 from digitalesamt.lib.http import conditional
 from municipalities.confirmation import with_confirmed_count
 from municipalities.constants import GEMEINDE_KINDS, Kind
+from municipalities.history import history_context
 from municipalities.models import Municipality
 
 from ..version import LIVE_MAX_AGE, live_version
@@ -73,6 +74,8 @@ def municipality_detail(request: HttpRequest, ars: str) -> HttpResponse:
             "members": members,
             "area": area,
             "missing": missing,
+            # Renewed with the page's live version (LIVE_MAX_AGE): a recount shows within it.
+            "count_history": history_context(municipality, threshold=municipality.threshold),
             "area_km2": municipality.area_ha / 100 if municipality.area_ha else None,
             "signet_width": SIGNET_DEFAULT_WIDTH,
             "signet_height": signet_height(SIGNET_DEFAULT_WIDTH),

@@ -25,6 +25,7 @@ from digitalesamt.lib import charts
 from digitalesamt.lib.cache import versioned_value
 from digitalesamt.lib.http import conditional
 from municipalities.constants import Kind
+from municipalities.history import monthly_means
 from municipalities.models import Municipality, ProcedureLink
 
 from ..constants import KIND_GROUPS
@@ -161,7 +162,7 @@ def _awards_over_time(issued: list[datetime.date]) -> list[dict]:
 
 
 def _statistics_context() -> dict:
-    """Return the figures and charts of the statistics page (3 queries)."""
+    """Return the figures and charts of the statistics page (4 queries)."""
     kommunen = _kommunen()
     awards = list(Award.objects.valid().order_by().values_list("municipality", "issued_on"))
     counts = live_counts()
@@ -256,6 +257,7 @@ def _statistics_context() -> dict:
     total_chart = charts.line_chart([row["total"] for row in over_time], marks=marks)
 
     near_total = sum(row["near"] for row in group_rows)
+    count_means = _count_means()
     return {
         "holders_total": holders_total,
         "municipalities_total": all_row["total"],
@@ -285,6 +287,34 @@ def _statistics_context() -> dict:
             value_labels=[_count_label(row["near"]) for row in group_rows],
         ),
         "near_percent": _percent_label(NEAR_NUMERATOR * 100 / NEAR_DENOMINATOR, decimals=0),
+        **count_means,
+    }
+
+
+def _count_means() -> dict:
+    """Return the mean count per Kommune per month, own and confirmed, with its chart (1 query)."""
+    rows = monthly_means()
+    for row in rows:
+        row["own_label"] = number_format(row["own"], 1)
+        for key in ("confirmed", "own_synced"):
+            row[f"{key}_label"] = "–" if row[key] is None else number_format(row[key], 1)
+    last = len(rows) - 1
+    chart = charts.lines_over_time(
+        [index / last if last else 0.0 for index in range(len(rows))],
+        [[row["own"] for row in rows], [row["confirmed"] for row in rows]],
+        marks=[
+            (index / last if last else 0.0, str(row["month"].year))
+            for index, row in enumerate(rows)
+            if index == 0 or row["month"].month == 1
+        ],
+        plot_height=180,
+    )
+    return {
+        "count_means": rows,
+        "count_means_chart": chart,
+        "count_means_first": rows[0]["label"] if rows else "",
+        "count_means_last": rows[-1]["label"] if rows else "",
+        "count_means_confirmed": any(row["confirmed"] is not None for row in rows),
     }
 
 
