@@ -17,6 +17,7 @@ from digitalesamt.lib.forms import PageForm
 from municipalities.models import Municipality
 
 from ..access import municipal_staff_required
+from ..catalogue import suggested_services, unlinked_central
 from ..forms import AnswerForm, SubmitForm, WithdrawForm
 
 
@@ -81,8 +82,18 @@ def portal_state(municipality: Municipality) -> dict[str, Any]:
 @municipal_staff_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show the Kommune's count against its threshold, the application and the next step."""
-    return render(request, "portal/dashboard.html", portal_state(request.municipality))
+    """Show the Kommune's count against its threshold, the application and the next step.
+
+    Below the threshold also the way to it: central procedures not yet linked, then the
+    services most Kommunen of the same kind offer (three queries, however many links).
+    """
+    context = portal_state(request.municipality)
+    if context["missing"]:
+        context["way"] = {
+            "central": unlinked_central(request.municipality),
+            "services": suggested_services(request.municipality),
+        }
+    return render(request, "portal/dashboard.html", context)
 
 
 @municipal_staff_required
