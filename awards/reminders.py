@@ -11,13 +11,14 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from digitalesamt.lib import mail
-from municipalities.models import Municipality
+from municipalities.models import Municipality, ProcedureLink
 
 from .models import Award, ThresholdReminder
 from .notifications import kommune_recipients
@@ -37,9 +38,20 @@ def near_threshold(queryset: QuerySet | None = None) -> QuerySet:
     queryset = Municipality.objects.all() if queryset is None else queryset
     holders = Award.objects.valid().values("municipality")
     last = ThresholdReminder.objects.filter(municipality=OuterRef("pk")).order_by("-sent_at")
+    # The counting rule (`with_procedure_count`) counts distinct URL keys; a key is stored once
+    # per Kommune (a unique constraint), so that is the number of active links, which the
+    # index on (Kommune, active) answers without reading a link (see public live_counts).
+    count = (
+        ProcedureLink.objects.filter(municipality=OuterRef("pk"), active=True)
+        .order_by()
+        .values("municipality")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
-        queryset.with_progress()
+        queryset.with_threshold()
         .annotate(
+            procedure_count=Coalesce(Subquery(count), 0),
             missing=F("threshold") - F("procedure_count"),
             last_reminder_at=Subquery(last.values("sent_at")[:1]),
         )
