@@ -51,6 +51,19 @@ class NearThresholdAdmin(admin.ModelAdmin):
     search_help_text = _("Name oder Regionalschlüssel (Anfang)")
     actions = ["send_reminders"]
 
+    # The page of one Kommune here is a read-only summary; its data is kept in its own admin.
+    fields = ("name", "ars", "kind", "regierungsbezirk", "landkreis")
+    readonly_fields = fields
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> NearThreshold | None:
+        # Any Kommune: one that has just reached its threshold is no longer in the list.
+        try:
+            return self.model._default_manager.get(pk=int(object_id))
+        except (ValueError, self.model.DoesNotExist):
+            return None
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         # The list is what the page is for, not a choice of one to view.
         extra_context = {"title": self.opts.verbose_name_plural, **(extra_context or {})}

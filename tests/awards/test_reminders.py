@@ -14,7 +14,7 @@ from municipalities.constants import Kind
 from municipalities.models import Threshold
 from tests.conftest import member_of
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
-from tests.helpers import listed, text
+from tests.helpers import count_queries, listed, text
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +205,33 @@ def test_reviewers_see_the_list_but_cannot_send(
 
 def test_clerks_cannot_reach_the_list(clerk_client, near):
     assert clerk_client.get(LIST).status_code == 302  # to the admin's login
+
+
+def test_only_active_links_count_towards_the_list(administrator_client, near):
+    ProcedureLinkFactory.create_batch(5, municipality=near, active=False)
+
+    (row,) = listed(administrator_client.get(LIST))
+
+    assert (row.procedure_count, row.missing) == (43, 7)
+
+
+def test_the_list_costs_the_same_at_two_sizes(administrator_client, near, bezirke):
+    def queries() -> int:
+        with count_queries() as counted:
+            assert administrator_client.get(LIST).status_code == 200
+        return len(counted.own)
+
+    small = queries()
+    for _n in range(20):
+        reminded = with_links(44, regierungsbezirk=bezirke["Schwaben"])
+        ThresholdReminder.objects.create(
+            municipality=reminded,
+            sent_by=None,
+            procedure_count=44,
+            threshold=50,
+            recipients=[],
+            subject="",
+            body="",
+        )
+
+    assert queries() == small
