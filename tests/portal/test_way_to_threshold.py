@@ -145,3 +145,23 @@ def test_the_dashboard_costs_the_same_at_two_sizes(clerk_client, kommune, servic
 
     assert large == small
     assert small[1] == 1  # one read of the shared cache
+
+
+def test_a_suggested_service_starts_a_new_procedure_with_its_key(clerk_client, kommune, markets):
+    hundesteuer = reverse("portal:procedure_create") + "?leistung="
+    page = clerk_client.get(DASHBOARD).content.decode()
+    key = page.split(hundesteuer, 1)[1].split('"', 1)[0]
+
+    form = clerk_client.get(hundesteuer + key).context["form"]
+
+    assert form["leika_keys"].value() == key
+    assert form["title"].value() == "Hundesteuer"
+    assert form["scope"].value() == Scope.KOMMUNAL
+
+
+@pytest.mark.parametrize("key", ["", "abc", "99999999999999", "1" * 15])
+def test_an_unknown_suggested_key_starts_an_empty_form(clerk_client, key):
+    form = clerk_client.get(reverse("portal:procedure_create"), {"leistung": key}).context["form"]
+
+    assert not form["leika_keys"].value()
+    assert not form["title"].value()
