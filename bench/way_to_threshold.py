@@ -23,6 +23,7 @@ import argparse
 import itertools
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -192,6 +193,7 @@ def main() -> None:
         f"{'Kommunen within 10 of their threshold':<52} {statistics.median(runs):8.3f} s"
         f"  ({len(near):,} Kommunen)"
     )
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
