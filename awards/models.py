@@ -424,3 +424,48 @@ class UndeliveredMail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class NearThreshold(Municipality):
+    """A Kommune as the ministry's list of those close to their threshold shows it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Kommune kurz vor dem Schwellenwert")
+        verbose_name_plural = _("Kommunen kurz vor dem Schwellenwert")
+
+
+class ThresholdReminder(models.Model):
+    """A reminder the ministry mailed to a Kommune's clerks: how many procedures are missing.
+
+    At most one per Kommune in settings.THRESHOLD_REMINDER_INTERVAL_DAYS (awards.reminders).
+    """
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.CASCADE,
+        related_name="threshold_reminders",
+    )
+    sent_at = models.DateTimeField(_("gesendet am"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gesendet von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    procedure_count = models.PositiveIntegerField(_("Online-Verfahren beim Versand"))
+    threshold = models.PositiveIntegerField(_("Schwellenwert beim Versand"))
+    recipients = models.JSONField(_("Empfänger"))
+    subject = models.TextField(_("Betreff"))
+    body = models.TextField(_("Text"))
+
+    class Meta:
+        verbose_name = _("Erinnerung an den Schwellenwert")
+        verbose_name_plural = _("Erinnerungen an den Schwellenwert")
+        ordering = ["-sent_at", "-pk"]
+        indexes = [models.Index(fields=["municipality", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.municipality}: {self.sent_at:%Y-%m-%d}"

@@ -246,6 +246,10 @@ TASKS = {
 
 # Where new applications are announced, besides the reviewers' own addresses.
 MINISTRY_NOTIFY_EMAILS = env.list("MINISTRY_NOTIFY_EMAILS", default=[])
+# The ministry's reminders to Kommunen close to their threshold: listed when at most this many
+# procedures are missing, and mailed to one Kommune at most once in this many days.
+THRESHOLD_REMINDER_DISTANCE = env.int("THRESHOLD_REMINDER_DISTANCE", default=10)
+THRESHOLD_REMINDER_INTERVAL_DAYS = env.int("THRESHOLD_REMINDER_INTERVAL_DAYS", default=90)
 
 # The link check of submitted applications. It never contacts private, loopback or link-local
 # addresses unless LINKCHECK_ALLOW_PRIVATE is set (the test suite's local server).

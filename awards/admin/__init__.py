@@ -7,5 +7,12 @@ matching function in `awards.services`, which checks the state, writes the histo
 from .applications import ApplicationAdmin
 from .awards import AwardAdmin
 from .mails import UndeliveredMailAdmin
+from .reminders import NearThresholdAdmin, ThresholdReminderAdmin
 
-__all__ = ["ApplicationAdmin", "AwardAdmin", "UndeliveredMailAdmin"]
+__all__ = [
+    "ApplicationAdmin",
+    "AwardAdmin",
+    "NearThresholdAdmin",
+    "ThresholdReminderAdmin",
+    "UndeliveredMailAdmin",
+]

@@ -9,13 +9,14 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from digitalesamt.lib.forms import PageForm
 from digitalesamt.lib.uploads import LimitedUploadForm, megabytes
 from municipalities.constants import Scope
-from municipalities.models import Municipality, ProcedureLink, Service, number
+from municipalities.models import Municipality, ProcedureLink, Service, SourceRecord, number
 from municipalities.validation import (
     clean_procedure_url,
     clean_text,
@@ -211,6 +212,46 @@ class ProcedureFilterForm(forms.Form):
         ],
         widget=forms.Select(),
     )
+
+
+class CentralSearchForm(forms.Form):
+    """Search in the catalogue of central procedures (GET parameter)."""
+
+    mark_optional = False
+
+    q = forms.CharField(
+        label=gettext_lazy("Suche nach Leistung, LeiKa-Schlüssel oder URL"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+
+
+class CentralProceduresForm(forms.Form):
+    """The central procedures a clerk ticked to add to the Kommune's list."""
+
+    record = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Zentrale Verfahren"),
+        queryset=SourceRecord.objects.none(),
+        widget=forms.CheckboxSelectMultiple(),
+        error_messages={
+            "required": gettext_lazy(
+                "Wählen Sie mindestens ein zentrales Verfahren aus, das Ihre Kommune verlinkt."
+            ),
+            "invalid_choice": gettext_lazy(
+                "Ein ausgewähltes Verfahren gibt es im Katalog nicht mehr. Bitte wählen Sie "
+                "erneut aus."
+            ),
+            "invalid_pk_value": gettext_lazy(
+                "Ein ausgewähltes Verfahren gibt es im Katalog nicht mehr. Bitte wählen Sie "
+                "erneut aus."
+            ),
+        },
+    )
+
+    def __init__(self, *args, records: QuerySet[SourceRecord], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["record"].queryset = records
 
 
 # A coat of arms for the plaque: a real PNG or JPEG, re-encoded before anything uses it.

@@ -6,7 +6,7 @@ object of another Kommune there (the test says which).
 
 from django.urls import path
 
-from .views import application, coat_of_arms, procedures, upload
+from .views import application, central, coat_of_arms, procedures, upload
 
 app_name = "portal"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("antrag/zurueckziehen/", application.application_withdraw, name="application_withdraw"),
     path("verfahren/", procedures.procedure_list, name="procedures"),
     path("verfahren/neu/", procedures.procedure_create, name="procedure_create"),
+    path("verfahren/zentral/", central.central_procedures, name="central_procedures"),
     path(
         "verfahren/<int:pk>/bearbeiten/",
         procedures.procedure_edit,

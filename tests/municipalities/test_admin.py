@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertInHTML
 
-from awards.models import Application, UndeliveredMail
+from awards.models import Application, ThresholdReminder, UndeliveredMail
 from digitalesamt.lib.admin import external_link
 from municipalities.constants import Kind
 from municipalities.models import Municipality, ProcedureLink, Service, Threshold
@@ -71,6 +71,14 @@ EXTRA_SAMPLES = {
     "awards.Application": lambda: Application.objects.create(municipality=MunicipalityFactory()),
     "axes.AccessAttempt": lambda: make_login_failure("AccessAttempt"),
     "axes.AccessFailureLog": lambda: make_login_failure("AccessFailureLog"),
+    "awards.ThresholdReminder": lambda: ThresholdReminder.objects.create(
+        municipality=MunicipalityFactory(),
+        procedure_count=45,
+        threshold=50,
+        recipients=["kaemmerei@hoesbach.example"],
+        subject="Digitales Amt: Ihrer Kommune fehlen nur noch 5 Online-Verfahren",
+        body="Text",
+    ),
     "awards.UndeliveredMail": lambda: UndeliveredMail.objects.create(
         recipients=["kaemmerei@hoesbach.example"],
         subject="Antrag eingegangen",

@@ -18,6 +18,7 @@ from municipalities.history import history_context
 from municipalities.models import Municipality
 
 from ..access import municipal_staff_required
+from ..catalogue import suggested_services, unlinked_central
 from ..forms import AnswerForm, SubmitForm, WithdrawForm
 
 
@@ -82,8 +83,17 @@ def portal_state(municipality: Municipality) -> dict[str, Any]:
 @municipal_staff_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show the Kommune's count against its threshold, the application and the next step."""
+    """Show the Kommune's count against its threshold, the application and the next step.
+
+    Below the threshold also the way to it: central procedures not yet linked, then the
+    services most Kommunen of the same kind offer (three queries, however many links).
+    """
     context = portal_state(request.municipality)
+    if context["missing"]:
+        context["way"] = {
+            "central": unlinked_central(request.municipality),
+            "services": suggested_services(request.municipality),
+        }
     context["count_history"] = history_context(request.municipality, threshold=context["threshold"])
     return render(request, "portal/dashboard.html", context)
 

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from municipalities.constants import Scope
 from municipalities.models import ProcedureLink, Service
+from municipalities.validation import LEIKA_PATTERN
 
 from ..access import get_own_link_or_404, municipal_staff_required
 from ..forms import ProcedureFilterForm, ProcedureLinkForm
@@ -77,7 +79,12 @@ def procedure_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _procedure_form(request: HttpRequest, link: ProcedureLink) -> HttpResponse:
     municipality = request.municipality
-    form = ProcedureLinkForm(request.POST or None, instance=link, municipality=municipality)
+    form = ProcedureLinkForm(
+        request.POST or None,
+        instance=link,
+        municipality=municipality,
+        initial=_suggested(request) if link.pk is None else None,
+    )
     if request.method == "POST" and form.is_valid():
         adding = link.pk is None
         try:
@@ -112,6 +119,15 @@ def _procedure_form(request: HttpRequest, link: ProcedureLink) -> HttpResponse:
             "search_url": reverse("portal:service_search"),
         },
     )
+
+
+def _suggested(request: HttpRequest) -> dict[str, str]:
+    """Start a new procedure with the service the way to 50 suggested (`?leistung=KEY`)."""
+    key = request.GET.get("leistung", "")
+    service = Service.objects.filter(leika_key=key).first() if LEIKA_PATTERN.match(key) else None
+    if service is None:
+        return {}
+    return {"title": service.name, "leika_keys": service.leika_key, "scope": Scope.KOMMUNAL}
 
 
 @municipal_staff_required
