@@ -77,9 +77,8 @@ def with_link_check_counts(applications: QuerySet[Application]) -> QuerySet[Appl
         link_check_error=Subquery(latest.values("link_check_error")[:1]),
         link_check_moved_at=Subquery(latest.values("link_check_moved_at")[:1]),
     )
-    ok = (LinkCheckResult.OK, LinkCheckResult.REDIRECTED)
     counts = {
-        "link_ok": Q(check_result__in=ok),
+        "link_ok": Q(check_result__in=linkcheck.REACHED),
         "link_broken": Q(check_result__in=linkcheck.DEFECTIVE),
         "link_open": Q(check_result=LinkCheckResult.REFUSED) | Q(checked_at__isnull=True),
         "link_unchecked": Q(checked_at__isnull=True),
@@ -182,7 +181,7 @@ class LinkCheckProgress:
 
     @property
     def ok(self) -> int:
-        return self.by_result[LinkCheckResult.OK] + self.by_result[LinkCheckResult.REDIRECTED]
+        return sum(self.by_result[result] for result in linkcheck.REACHED)
 
     @property
     def broken(self) -> int:

@@ -76,6 +76,7 @@ BROKEN = "broken"  # any other failure: DNS, connection, TLS, a 5xx
 REFUSED = "refused"  # not fetched: the address is not allowed
 # Reached, but the link cannot stand as an online procedure as it is.
 DEFECTIVE = (NOT_FOUND, TIMEOUT, BROKEN)
+REACHED = (OK, REDIRECTED)  # a page answered: the reviewer counts these as ok
 
 # What a reachable page looks like (a hint for the reviewer, never a verdict); see pagekind.
 PAGE_FORM = pagekind.PAGE_FORM  # an HTML form with a submit button
