@@ -7,8 +7,12 @@ record (municipality None: a procedure of the Freistaat at LAND_ARS). A record o
 above a Gemeinde belongs to the Landkreis and confirms nothing of the Gemeinde; a central record
 confirms no kommunal link. The source's `online` status is shown beside, not required.
 
-`source_index` answers it in Python for one Kommune (one query, for a page of rows),
-`with_confirmed_count` in SQL for any number of Kommunen (one query).
+Only records "landesweit flächendeckend" at LAND_ARS are stored as central ones
+(`sources.map_record`, the scope rule), so the rule need not ask the coverage again.
+
+`source_index` answers it in Python for one Kommune (one query, for a page of rows);
+`CONFIRMED` is the same rule as a filter on links, which `confirmed_links`,
+`with_confirmed_count` and the count history (`history.current_counts`) use in SQL.
 """
 
 import datetime
@@ -99,19 +103,25 @@ def source_index(municipality_id: int) -> SourceIndex:
     return index
 
 
-def confirmed_links(municipality: OuterRef | int) -> QuerySet:
-    """The active links of a Kommune that the source confirms (see the module's rule)."""
-    own = SourceRecord.objects.filter(
-        municipality=OuterRef("municipality"), url_key=OuterRef("url_key"), active=True
-    )
-    central = SourceRecord.objects.filter(
-        municipality__isnull=True, url_key=OuterRef("url_key"), active=True
-    )
-    return (
-        ProcedureLink.objects.filter(municipality=municipality)
-        .active()
-        .filter(Exists(own) | (Q(scope=Scope.ZENTRAL) & Exists(central)))
-    )
+def _known(**owner) -> Exists:
+    """An active source record of `owner` whose counting key is the link's."""
+    return Exists(SourceRecord.objects.filter(url_key=OuterRef("url_key"), active=True, **owner))
+
+
+# The rule as a filter on ProcedureLink rows (see the module's docstring).
+CONFIRMED = Q(_known(municipality=OuterRef("municipality"))) | Q(
+    _known(municipality__isnull=True), scope=Scope.ZENTRAL
+)
+
+
+def confirmed_links(municipality: Municipality | OuterRef | int) -> QuerySet:
+    """The active links of a Kommune that the source confirms."""
+    return ProcedureLink.objects.filter(municipality=municipality).active().filter(CONFIRMED)
+
+
+def confirmed_count(municipality: Municipality | int) -> int:
+    """How many of the Kommune's procedures (by the counting rule) the source confirms."""
+    return confirmed_links(municipality).values("url_key").distinct().count()
 
 
 def with_confirmed_count(municipalities: QuerySet[Municipality]) -> QuerySet[Municipality]:

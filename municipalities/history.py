@@ -5,11 +5,8 @@ overwrites it): the count by the counting rule and how many of those links the f
 source confirms. Each sync and the nightly recount call it; the public Kommune page, the
 portal and the statistics draw what it stored.
 
-"Confirmed" (`CONFIRMED`): an active link whose counting key matches a source record of its
-own Kommune, or, for a link with scope zentral, a central record of the Freistaat (at
-LAND_ARS, "landesweit flächendeckend"). Records of a Landkreis belong to the Landkreis and
-confirm nothing for its Gemeinden. A Kommune the source was never synced for has no
-confirmed count (None), which is not 0.
+"Confirmed" is the one rule of `confirmation.CONFIRMED`. A Kommune the source was never
+synced for has no confirmed count (None), which is not 0.
 """
 
 import datetime
@@ -25,28 +22,13 @@ from django.utils.translation import gettext as _
 
 from digitalesamt.lib import charts
 
-from .constants import Scope, SourceCoverage
-from .models import CountSnapshot, Municipality, ProcedureLink, SourceRecord, SourceSync
+from .confirmation import CONFIRMED
+from .models import CountSnapshot, Municipality, ProcedureLink, SourceSync
 
 # A Kommune's chart shows every day of the last DAILY_DAYS days of its history and one point
 # per month before that: at most DAILY_DAYS + 12 points a year, so the SVG stays small.
 DAILY_DAYS = 90
 BATCH_SIZE = 1000  # rows per upsert statement: within SQLite's limit on parameters
-
-CONFIRMED = Q(
-    Exists(
-        SourceRecord.objects.filter(
-            municipality=OuterRef("municipality"), url_key=OuterRef("url_key")
-        )
-    )
-) | Q(
-    Exists(
-        SourceRecord.objects.filter(
-            municipality__isnull=True, coverage=SourceCoverage.LAND, url_key=OuterRef("url_key")
-        )
-    ),
-    scope=Scope.ZENTRAL,
-)
 
 
 def current_counts(municipality_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:

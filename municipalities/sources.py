@@ -1,5 +1,5 @@
 """The federal dashboard's records as the second witness: which Kommune a record belongs to,
-storing them per Kommune, and which of a Kommune's links the source confirms.
+and storing them per Kommune (which links they confirm: `confirmation`).
 
 The scope rule (README, "Evidence from the source"):
 
@@ -25,15 +25,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 
 from digitalesamt.lib.dashboard import DashboardClient, DashboardError
 
-from .constants import LAND_ARS, Scope, SourceCoverage
-from .models import Municipality, ProcedureLink, SourceRecord, SourceSync
+from .constants import LAND_ARS, SourceCoverage
+from .models import Municipality, SourceRecord, SourceSync
 from .validation import LEIKA_PATTERN, clean_procedure_url, url_key
 
 BAVARIA = "09"
@@ -380,41 +379,3 @@ class SourceSyncer:
             return 0
         stale = SourceRecord.objects.filter(municipality__isnull=True, fetched_at__lt=self.started)
         return stale.delete()[0]
-
-
-# --- what the source confirms ---
-
-
-def _confirmed(links: QuerySet) -> QuerySet:
-    """The links among `links` whose counting key the source knows, by the scope rule."""
-    own = SourceRecord.objects.filter(
-        municipality_id=OuterRef("municipality_id"), url_key=OuterRef("url_key")
-    )
-    central = SourceRecord.objects.filter(municipality__isnull=True, url_key=OuterRef("url_key"))
-    return links.alias(_own=Exists(own), _central=Exists(central)).filter(
-        Q(scope=Scope.KOMMUNAL, _own=True) | Q(scope=Scope.ZENTRAL, _central=True)
-    )
-
-
-def confirmed_links(municipality: Municipality) -> QuerySet:
-    """The Kommune's active links the source confirms: its own records for kommunal links,
-    the Freistaat's central records for links with scope zentral."""
-    return _confirmed(ProcedureLink.objects.filter(municipality=municipality).active())
-
-
-def confirmed_count(municipality: Municipality) -> int:
-    """How many of the Kommune's procedures (by the counting rule) the source confirms."""
-    return confirmed_links(municipality).values("url_key").distinct().count()
-
-
-def with_confirmed_count(municipalities: QuerySet) -> QuerySet:
-    """Annotate `confirmed_count` on Kommunen: one query for any number of them."""
-    links = ProcedureLink.objects.filter(municipality=OuterRef("pk")).active()
-    confirmed = (
-        _confirmed(links)
-        .order_by()
-        .values("municipality")
-        .annotate(n=Count("url_key", distinct=True))
-        .values("n")
-    )
-    return municipalities.annotate(confirmed_count=Coalesce(Subquery(confirmed), 0))

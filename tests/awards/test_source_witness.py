@@ -18,6 +18,7 @@ from awards import services
 from awards.models import Award
 from municipalities.confirmation import confirmed_links, source_index, with_confirmed_count
 from municipalities.constants import LAND_ARS, Kind, Scope, SourceCoverage
+from municipalities.history import current_counts
 from municipalities.models import Municipality, ProcedureLink, SourceRecord, SourceSync
 from municipalities.validation import count_key
 from tests.awards.test_evidence_at_scale import kommune_with, submit
@@ -162,7 +163,8 @@ def test_records_of_the_landkreis_do_not_confirm_a_gemeindes_link(reviewer_clien
 
 
 def test_the_count_in_sql_follows_the_same_rule_as_the_rows(kommune, other_kommune):
-    """`with_confirmed_count` (public page, re-check) and `source_index` (the rows) agree."""
+    """`with_confirmed_count` (public page, re-check), `source_index` (the rows) and the count
+    history (`current_counts`) agree: one rule."""
     landkreis = MunicipalityFactory(kind=Kind.LANDKREIS)
     cases = [  # (scope, whose record, online, active)
         (Scope.KOMMUNAL, kommune, True, True),
@@ -192,6 +194,7 @@ def test_the_count_in_sql_follows_the_same_rule_as_the_rows(kommune, other_kommu
     counted = with_confirmed_count(Municipality.objects.filter(pk=kommune.pk)).get()
 
     assert by_rows == counted.confirmed_count == 4
+    assert current_counts([kommune.pk]) == {kommune.pk: (len(cases), 4)}
     assert counted.synced_at is None
 
 

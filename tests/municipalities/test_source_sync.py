@@ -10,14 +10,10 @@ from django.utils import timezone
 
 from digitalesamt.lib import dashboard
 from municipalities import sources
+from municipalities.confirmation import confirmed_count, confirmed_links, with_confirmed_count
 from municipalities.constants import LAND_ARS, Kind, Scope, SourceCoverage
 from municipalities.models import Municipality, ProcedureLink, SourceRecord, SourceSync
-from municipalities.sources import (
-    SourceSyncer,
-    confirmed_count,
-    confirmed_links,
-    with_confirmed_count,
-)
+from municipalities.sources import SourceSyncer
 from municipalities.tasks import sync_source_records
 from municipalities.validation import clean_procedure_url
 from tests.dashboard_server import record, serve
