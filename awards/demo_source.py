@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from municipalities.constants import LAND_ARS, Scope, SourceCoverage
 from municipalities.history import record_counts
+from municipalities.importing.source_files import read_source_file
 from municipalities.models import CountSnapshot, Municipality, ProcedureLink, Service
-from municipalities.source_dump import DumpSummary, load_source_dump
+from municipalities.sources import SourceSyncer, SyncSummary
 
 from .demo import (
     BEZIRK_UNTERFRANKEN,
@@ -247,9 +248,10 @@ def seed_history(plan: DemoPlan, *, today: datetime.date) -> int:
     return len(rows)
 
 
-def load_demo_source(plan: DemoPlan, *, path: Path = DEMO_SOURCE_DUMP) -> DumpSummary:
-    """Load the shipped source dump, record today's counts and a monthly history before them."""
-    summary = load_source_dump(path)
+def load_demo_source(plan: DemoPlan, *, path: Path = DEMO_SOURCE_DUMP) -> SyncSummary:
+    """Load the shipped source dump as `sync_procedures --file` does, record today's counts of
+    every Kommune and a monthly history before them."""
+    summary = SourceSyncer().sync_from_file(read_source_file(path))
     today = timezone.localdate()
     record_counts(today)
     seed_history(plan, today=today)

@@ -273,6 +273,9 @@ OZG_DASHBOARD_ALLOW_PRIVATE = env.bool("OZG_DASHBOARD_ALLOW_PRIVATE", default=Fa
 # the nightly task syncs this many Kommunen per run and queues the next run for the rest.
 OZG_SYNC_FRESH_HOURS = env.float("OZG_SYNC_FRESH_HOURS", default=20.0)
 OZG_SYNC_BATCH_SIZE = env.int("OZG_SYNC_BATCH_SIZE", default=100)
+# `sync_procedures --file`: the most bytes a saved dump or CSV download may hold (unpacked, for
+# a .gz); all of Bavaria is about 150 MB of JSON.
+OZG_SOURCE_FILE_MAX_BYTES = env.int("OZG_SOURCE_FILE_MAX_BYTES", default=512 * 1024 * 1024)
 
 # --- accounts ---
 # Login, invitations and password reset live under /konto/; after login each user lands where

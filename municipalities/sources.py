@@ -14,7 +14,8 @@ LeiKa key or URL are left out and counted.
 
 A Kommune's own records are replaced in one transaction with its SourceSync, so a failure keeps
 the old ones; central and higher Kommunen's records are added or refreshed (never duplicated)
-once per run. What the clerk maintains (ProcedureLink) is never written.
+once per run. What the clerk maintains (ProcedureLink) is never written. A run, finished or
+interrupted, stores today's count of each Kommune it synced (`history.record_counts`).
 """
 
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from django.utils.text import Truncator
 
 from digitalesamt.lib.dashboard import DashboardClient, DashboardError
 
+from . import history
 from .constants import LAND_ARS, SourceCoverage
 from .models import Municipality, SourceRecord, SourceSync
 from .validation import LEIKA_PATTERN, clean_procedure_url, url_key
@@ -188,6 +190,8 @@ class SourceSyncer:
                 if ahead is not None:
                     ahead.cancel()
                 raise
+            finally:
+                self.record_counts()
         return self.summary
 
     def sync_from_file(self, records: Iterable[dict], only: set[str] | None = None) -> SyncSummary:
@@ -210,10 +214,18 @@ class SourceSyncer:
         municipalities = {m.ars: m for m in Municipality.objects.filter(ars__in=chosen)}
         if not chosen:
             self.store_shared(shared)
-        for index, ars in enumerate(chosen, 1):
-            self.store(municipalities[ars], groups.get(ars, []) + shared, index, len(chosen))
-            shared = []
+        try:
+            for index, ars in enumerate(chosen, 1):
+                self.store(municipalities[ars], groups.get(ars, []) + shared, index, len(chosen))
+                shared = []
+        finally:
+            self.record_counts()
         return self.summary
+
+    def record_counts(self) -> None:
+        """Store today's count of the Kommunen synced so far (the count history)."""
+        if self.done:
+            history.record_counts(municipality_ids=self.done)
 
     # --- one Kommune ---
 

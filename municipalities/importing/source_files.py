@@ -7,24 +7,32 @@ Two formats, as the API gives them:
 - CSV: the API's download (`filetype=csv`), a header with the record's field names
   (`leika_key`, `ars`, `url`, `online_status`, …), `;` or `,` between the cells.
 
-Records are dicts with the API's field names, whichever the format.
+Either may be gzipped (`.gz`, known by its first bytes), as the demo's dump is. Records are
+dicts with the API's field names, whichever the format. At most OZG_SOURCE_FILE_MAX_BYTES are
+read (unpacked).
 """
 
 import csv
+import gzip
 import io
 import json
+import zlib
 from pathlib import Path
 
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from .files import ImportFileError, decode_text, read_bytes
+
+GZIP_MAGIC = b"\x1f\x8b"
 
 REQUIRED_COLUMNS = ("leika_key", "ars", "url")
 
 
 def read_source_file(path: Path | str) -> list[dict]:
     """Return the records of a JSON dump or a CSV download; raise ImportFileError if unreadable."""
-    data = read_bytes(path)
+    data = _unpacked(read_bytes(path), path)
     try:
         text, _encoding = decode_text(data)
     except ImportFileError as error:
@@ -33,6 +41,27 @@ def read_source_file(path: Path | str) -> list[dict]:
     if stripped.startswith(("{", "[")):
         return _json_records(stripped, path)
     return _csv_records(text, path)
+
+
+def _unpacked(data: bytes, path: Path | str) -> bytes:
+    """The file's bytes, unpacked if gzipped; refused beyond OZG_SOURCE_FILE_MAX_BYTES."""
+    limit = settings.OZG_SOURCE_FILE_MAX_BYTES
+    if data[:2] == GZIP_MAGIC:
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as packed:
+                data = packed.read(limit + 1)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ImportFileError.about_file(
+                _("Die gepackte Datei (.gz) ist beschädigt: %(error)s") % {"error": error},
+                path=path,
+            ) from None
+    if len(data) > limit:
+        raise ImportFileError.about_file(
+            _("Die Datei ist größer als %(size)s; so viel wird nicht gelesen.")
+            % {"size": filesizeformat(limit)},
+            path=path,
+        )
+    return data
 
 
 def _json_records(text: str, path: Path | str) -> list[dict]:

@@ -1,5 +1,6 @@
 """`sync_procedures` against a loopback stand-in of the federal dashboard, and the scope rule."""
 
+import gzip
 import io
 import json
 from datetime import timedelta
@@ -12,7 +13,13 @@ from digitalesamt.lib import dashboard
 from municipalities import sources
 from municipalities.confirmation import confirmed_count, confirmed_links, with_confirmed_count
 from municipalities.constants import LAND_ARS, Kind, Scope, SourceCoverage
-from municipalities.models import Municipality, ProcedureLink, SourceRecord, SourceSync
+from municipalities.models import (
+    CountSnapshot,
+    Municipality,
+    ProcedureLink,
+    SourceRecord,
+    SourceSync,
+)
 from municipalities.sources import SourceSyncer
 from municipalities.tasks import sync_source_records
 from municipalities.validation import clean_procedure_url
@@ -321,6 +328,51 @@ def test_a_json_dump_is_read_like_the_api(tmp_path, gemeinde, landkreis, db):
     assert "1 Einträge anderer Länder" in output
 
 
+def test_a_gzipped_dump_is_read_like_a_plain_one(tmp_path, gemeinde, db):
+    dump = tmp_path / "dump.json.gz"
+    page = {"content": [record(gemeinde.ars, 0), central(1)], "last": True}
+    dump.write_bytes(gzip.compress(json.dumps(page).encode()))
+
+    sync("--file", str(dump))
+
+    assert SourceRecord.objects.filter(municipality=gemeinde).count() == 1
+    assert SourceRecord.objects.filter(municipality__isnull=True).count() == 1
+
+
+def test_a_file_beyond_the_limit_is_refused_packed_or_not(tmp_path, gemeinde, settings):
+    page = json.dumps({"content": [record(gemeinde.ars, n) for n in range(20)]}).encode()
+    settings.OZG_SOURCE_FILE_MAX_BYTES = len(page) - 1
+    plain, packed = tmp_path / "dump.json", tmp_path / "dump.json.gz"
+    plain.write_bytes(page)
+    packed.write_bytes(gzip.compress(page))
+    assert packed.stat().st_size < settings.OZG_SOURCE_FILE_MAX_BYTES
+
+    for path in (plain, packed):
+        with pytest.raises(CommandError, match="Die Datei ist größer als"):
+            sync("--file", str(path))
+    assert not SourceRecord.objects.exists()
+
+
+def test_each_sync_stores_todays_count_of_the_kommunen_it_synced(
+    server, tmp_path, gemeinde, landkreis, other_kommune
+):
+    publish(server, gemeinde, landkreis)
+    ProcedureLinkFactory(
+        municipality=gemeinde, url=f"https://dienste.example/{gemeinde.ars}/antrag-0"
+    )
+    ProcedureLinkFactory(municipality=gemeinde, url="https://amt.example/eigenes")
+
+    sync("--ars", gemeinde.ars)
+
+    today = CountSnapshot.objects.get(municipality=gemeinde)
+    assert (today.day, today.own_count, today.confirmed_count) == (timezone.localdate(), 2, 1)
+    assert not CountSnapshot.objects.filter(municipality=other_kommune).exists()  # not synced
+    dump = tmp_path / "dump.json"
+    dump.write_text(json.dumps([record(other_kommune.ars, 0)]), encoding="utf-8")
+    sync("--file", str(dump))
+    assert CountSnapshot.objects.get(municipality=other_kommune).confirmed_count == 0
+
+
 def test_a_single_page_and_only_the_named_kommune_from_a_file(tmp_path, gemeinde, landkreis, db):
     page = {"content": [record(gemeinde.ars, 0), record(landkreis.ars, 0)], "last": True}
     dump = tmp_path / "page.json"
@@ -354,6 +406,7 @@ def test_the_apis_csv_download_is_read(tmp_path, gemeinde, db):
         (b'{"content": [', "Die JSON-Datei ist fehlerhaft"),
         (b"[1, 2]", "keine Einträge der Bundesdaten"),
         (b"ars;titel\n09;x\n", "fehlen die Spalten leika_key, url"),
+        (b"\x1f\x8b\x08\x00kaputt", "gepackte Datei"),
     ],
 )
 def test_an_unreadable_file_is_refused(tmp_path, db, content, message):

@@ -73,7 +73,7 @@ class Command(BaseCommand):
                 "Einträge für %(kommunen)d Kommunen und %(central)d zentrale Verfahren des "
                 "Freistaats; Zählstände mit Verlauf gespeichert."
             )
-            % {"records": source.records, "kommunen": source.kommunen, "central": source.central}
+            % {"records": source.records, "kommunen": source.synced, "central": source.central}
         )
         queued = {m.pk for m in plan.ready[: demo.QUEUED]}
         self.stdout.write(
