@@ -46,8 +46,9 @@ def approval_concerns(
     """Everything that speaks against approving the latest submission now.
 
     The same queries at 50 links and at 2,000: compare_evidence with a page of one row (its
-    counts of differences and of the link check are those of all rows), one aggregate of page
-    kinds and spot checks, and the live count.
+    counts of differences, of the link check and of what the federal source confirms are
+    those of all rows), one aggregate of page kinds and spot checks, and the live count. A
+    Kommune never synced with the source raises no concern of it: the source says nothing yet.
     """
     submission = submission or application.latest_submission()
     if submission is None:
@@ -151,6 +152,22 @@ def approval_concerns(
             ),
             "nachweise",
             live=progress.count,
+            threshold=progress.threshold,
+        )
+    source = comparison.source
+    if source.synced and source.confirmed < progress.threshold:
+        add(
+            "source_unconfirmed",
+            source.confirmed,
+            ngettext(
+                "In den Bundesdaten ist nur %(count)d der %(evidence)d eingereichten Links "
+                "bestätigt; nötig sind %(threshold)d.",
+                "In den Bundesdaten sind nur %(count)d der %(evidence)d eingereichten Links "
+                "bestätigt; nötig sind %(threshold)d.",
+                source.confirmed,
+            ),
+            "nachweise",
+            evidence=source.evidence,
             threshold=progress.threshold,
         )
     if comparison.differences:

@@ -18,7 +18,7 @@ from awards.review import VerdictChange, draw_spot_checks, record_verdicts
 from digitalesamt.accounts.roles import REVIEWER_GROUP
 from digitalesamt.lib import linkcheck
 from municipalities.constants import LinkCheckResult, PageKind, Scope
-from municipalities.models import ProcedureLink
+from municipalities.models import ProcedureLink, SourceRecord, SourceSync
 from tests.conftest import logged_in, ministry_user
 from tests.factories import ProcedureLinkFactory
 from tests.helpers import assert_csp_clean, count_queries
@@ -194,6 +194,25 @@ def below_threshold(application, reviewer):
     ).update(active=False)
 
 
+def source_unconfirmed(application, reviewer, known: int = 49):
+    """Synced with the federal source, which knows `known` of the 50 links."""
+    municipality = application.municipality
+    now = timezone.now()
+    SourceSync.objects.create(municipality=municipality, synced_at=now, attempted_at=now)
+    SourceRecord.objects.bulk_create(
+        SourceRecord(
+            municipality=municipality,
+            ars=municipality.ars,
+            leika_key="99000000000001",
+            url=url,
+            url_key=key,
+            online=True,
+            fetched_at=now,
+        )
+        for url, key in municipality.procedure_links.values_list("url", "url_key")[:known]
+    )
+
+
 def added_since(application, reviewer):
     ProcedureLinkFactory(municipality=application.municipality)
 
@@ -230,6 +249,11 @@ def added_since(application, reviewer):
             below_threshold,
             "below_threshold",
             "Jetzt fehlt 1 Online-Verfahren: aktiv gezählt sind 49, nötig sind 50.",
+        ),
+        (
+            source_unconfirmed,
+            "source_unconfirmed",
+            "In den Bundesdaten sind nur 49 der 50 eingereichten Links bestätigt; nötig sind 50.",
         ),
         (
             added_since,
@@ -403,8 +427,18 @@ def test_the_confirmation_page_costs_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert f"{links} Links sind noch nicht geprüft." in main_text(response)
-    # 15 of the page's own, and the second factor's device of the signed-in reviewer
-    assert len(queries.own) == 16, queries.own
+    # 17 of the page's own (two of them the federal source: its sync and its records), and
+    # the second factor's device of the signed-in reviewer
+    assert len(queries.own) == 18, queries.own
+
+
+def test_the_source_is_no_concern_when_it_confirms_the_threshold_or_was_never_synced(
+    clean, reviewer
+):
+    assert codes(clean) == []  # never synced: the source says nothing yet
+    source_unconfirmed(clean, reviewer, known=50)
+
+    assert codes(clean) == []
 
 
 # The four-eyes rule -----------------------------------------------------------------------
