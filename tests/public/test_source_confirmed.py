@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from municipalities.constants import Kind, Scope
-from municipalities.models import SourceRecord, SourceSync
+from municipalities.models import CountSnapshot, SourceRecord, SourceSync
 from tests.awards.test_source_witness import SYNCED_AT, SYNCED_ON, link, record, synced
 from tests.factories import AwardFactory, MunicipalityFactory
 from tests.helpers import main_text
@@ -81,16 +81,29 @@ def test_a_sync_changes_the_pages_version(client, kommune, django_assert_num_que
     assert again.status_code == 304
 
 
-@pytest.mark.parametrize("records", [2, 300])
-def test_the_page_costs_three_queries_however_many_records(
-    client, kommune, django_assert_max_num_queries, records
+@pytest.mark.parametrize("size", [2, 300])
+def test_the_page_costs_four_queries_however_many_records_and_days(
+    client, kommune, django_assert_max_num_queries, size
 ):
     synced(kommune)
-    for n in range(records):
+    for n in range(size):
         record(kommune, f"https://hoesbach.example/quelle/{n}")
+    start = datetime.date(2026, 1, 1)
+    CountSnapshot.objects.bulk_create(
+        CountSnapshot(
+            municipality=kommune,
+            day=start + datetime.timedelta(days=n),
+            own_count=n,
+            confirmed_count=1,
+        )
+        for n in range(size)
+    )
 
-    # the data version, the Kommune with its count, threshold and confirmed count, awards
-    with django_assert_max_num_queries(3):
+    # the data version, the Kommune with its count, threshold and confirmed count, awards,
+    # the count history
+    with django_assert_max_num_queries(4):
         response = client.get(page(kommune))
 
     assert response.status_code == 200
+    assert "Online-Verfahren bestätigt" in main_text(response)
+    assert response.context["count_history"]["points"]
