@@ -163,7 +163,7 @@ def main() -> None:
             "call_command('sync_procedures', '--ars', *chosen[: args.profile], verbosity=0)",
             globals(),
             {"call_command": call_command, "chosen": chosen, "args": args},
-            sort="cumulative",
+            sort=os.environ.get("BENCH_SORT", "cumulative"),
         )
         return
 

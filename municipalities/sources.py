@@ -108,6 +108,17 @@ def is_bavarian(raw: dict) -> bool:
     return state == BAVARIA and ars.startswith(BAVARIA)
 
 
+def _stamp(municipality: Municipality, **fields: object) -> None:
+    """Set these fields of the Kommune's SourceSync, creating it if need be: one statement
+    (an upsert on the one-to-one key), not update_or_create's select, savepoint and write."""
+    SourceSync.objects.bulk_create(
+        [SourceSync(municipality=municipality, **fields)],
+        update_conflicts=True,
+        unique_fields=["municipality"],
+        update_fields=list(fields),
+    )
+
+
 @dataclass
 class SyncSummary:
     """What a run did; the command prints it."""
@@ -242,15 +253,7 @@ class SourceSyncer:
             with transaction.atomic():
                 changed = self._replace(municipality, list(own.values()), now)
                 self._store_shared(above, central, now)
-                SourceSync.objects.update_or_create(
-                    municipality=municipality,
-                    defaults={
-                        "synced_at": now,
-                        "records": len(own),
-                        "error": "",
-                        "attempted_at": now,
-                    },
-                )
+                _stamp(municipality, synced_at=now, records=len(own), error="", attempted_at=now)
         except DatabaseError as error:
             self.fail(municipality, f"{type(error).__name__}: {error}", index, total)
             return
@@ -304,10 +307,7 @@ class SourceSyncer:
     def fail(self, municipality: Municipality, message: str, index: int, total: int) -> None:
         """Keep the Kommune's old records; note the error and when it was tried."""
         message = Truncator(message).chars(ERROR_LENGTH)
-        SourceSync.objects.update_or_create(
-            municipality=municipality,
-            defaults={"error": message, "attempted_at": timezone.now()},
-        )
+        _stamp(municipality, error=message, attempted_at=timezone.now())
         self.summary.failed += 1
         self.summary.errors.append((municipality.ars, message))
         if self.progress:

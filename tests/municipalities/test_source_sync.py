@@ -430,8 +430,8 @@ def test_storing_a_kommune_takes_the_same_queries_at_any_size(gemeinde, landkrei
         syncer.store(gemeinde, fetched)
 
     # Stored before: select, delete, insert; central and Landkreis: select, insert each;
-    # the SourceSync: select, update.
-    assert len(queries.own) == 9
+    # the SourceSync: one upsert.
+    assert len(queries.own) == 8
 
 
 def test_the_nightly_task_syncs_every_kommune_in_batches(
