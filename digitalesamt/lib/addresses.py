@@ -1,6 +1,6 @@
 """Addresses for the link check: which IP addresses it may connect to, and which URLs are one.
 
-Knows no app and no network: `linkcheck` resolves and connects, this only judges.
+Knows no app and no network: `safehttp` resolves and connects, this only judges.
 """
 
 import ipaddress

@@ -7,10 +7,10 @@
 What it guarantees:
 
 - It talks only to the configured host (scheme, host and port of OZG_DASHBOARD_URL): a URL
-  elsewhere is refused before any lookup, redirects are never followed. It connects through the
-  link check's SSRF-safe path (`linkcheck`): the host is resolved once, every address must be
-  public unless `allow_private` (OZG_DASHBOARD_ALLOW_PRIVATE, only for the tests' loopback
-  stand-in), and the connection goes to exactly the addresses checked; TLS is verified.
+  elsewhere is refused before any lookup, redirects are never followed. It connects through
+  `safehttp`, as the link check does: the host is resolved once, every address must be public
+  unless `allow_private` (OZG_DASHBOARD_ALLOW_PRIVATE, only for the tests' loopback stand-in),
+  and the connection goes to exactly the addresses checked; TLS is verified.
 - Each request must finish within the timeout (connect, TLS, the whole answer, however slowly
   it drips). A 5xx, a 429 or a timeout is tried again after 1 s, 2 s, 4 s, … up to `retries`
   more times; between any two requests it waits `delay` seconds (politeness).
@@ -33,8 +33,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import linkcheck
-from .addresses import is_public_address, literal_address
+from . import safehttp
 
 DEFAULT_URL = "https://dashboard-daten.digitale-verwaltung.de/api/"
 DEFAULT_TIMEOUT = 30.0
@@ -215,9 +214,9 @@ class DashboardClient:
         except TimeoutError:
             raise _Retry(
                 _("Zeitüberschreitung nach %(seconds)s s")
-                % {"seconds": linkcheck._seconds(self.timeout)}
+                % {"seconds": safehttp.seconds(self.timeout)}
             ) from None
-        except linkcheck._Failed as failure:  # an address that cannot be asked for
+        except safehttp.Unfetchable as failure:  # an address that cannot be asked for
             raise DashboardError(failure.detail) from None
         except (OSError, http.client.HTTPException) as exc:
             raise DashboardError(
@@ -244,27 +243,11 @@ class DashboardClient:
             ) from None
 
     def _fetch(self, url: str) -> tuple[int, str, bytes]:
-        """One GET through the link check's safe connection; return status, type and body."""
-        target = linkcheck._Target.parse(url)
+        """One GET through the safe connection (`safehttp`); return status, type and body."""
+        target = safehttp.Target.parse(url)
         deadline = time.monotonic() + self.timeout
-        literal = literal_address(target.host)
-        addresses = (
-            [literal] if literal else linkcheck._resolve_by(target.host, target.port, deadline)
-        )
-        if not self.allow_private:
-            for address in addresses:
-                if not is_public_address(address):
-                    raise DashboardError(
-                        _("Adresse %(address)s ist nicht öffentlich – nicht abgerufen")
-                        % {"address": address}
-                    )
-        sock = linkcheck._connect(addresses, target.port, deadline)
-        try:
-            if target.scheme == "https":
-                sock.settimeout(linkcheck._remaining(deadline))
-                sock = linkcheck.tls_context().wrap_socket(sock, server_hostname=target.host)
-            connection = linkcheck._Connection(sock, target, deadline)
-            sock.settimeout(linkcheck._remaining(deadline))
+        addresses = safehttp.checked_addresses(target, deadline, allow_private=self.allow_private)
+        with safehttp.connected(target, addresses, deadline) as connection:
             connection.request(
                 "GET",
                 target.path,
@@ -284,8 +267,6 @@ class DashboardClient:
                     % {"url": url, "size": MAX_BODY_BYTES // (1024 * 1024)}
                 )
             return response.status, response.getheader("Content-Type", ""), body
-        finally:
-            sock.close()
 
 
 def _origin(url: str) -> tuple[str, str, int]:

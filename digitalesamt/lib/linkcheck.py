@@ -38,34 +38,31 @@ What the check decides:
   ceil(n / workers) × deadline: 100 URLs, 8 at once, 30 s each, at most 13 × 30 s = 390 s.
 - No network problem raises: each becomes a result with a German detail a reviewer can read.
 
-Tests replace `resolve` (name to addresses) and `tls_context` (trusted certificates); both are
-looked up at call time.
+The connection itself (the address check, connecting to exactly the checked addresses, TLS,
+the deadline) is `safehttp`'s; tests replace `safehttp.resolve` (name to addresses) and
+`safehttp.tls_context` (trusted certificates), both looked up at call time.
 """
 
-import functools
 import http.client
 import http.cookiejar
-import io
 import socket
 import ssl
-import threading
 import time
 import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.formats import number_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import pagekind
-from .addresses import is_public_address, literal_address, same_address
+from . import pagekind, safehttp
+from .addresses import same_address
 
 # The results a check can have; the models that store them choose their labels.
 OK = "ok"
@@ -200,72 +197,6 @@ def check_urls(
         return dict(zip(unique, pool.map(check, unique), strict=True))
 
 
-# Names reserved for examples and tests (RFC 2606, RFC 6761) never resolve on the internet;
-# asking a resolver anyway can take seconds per name, and demo data uses them by the hundred.
-RESERVED_SUFFIXES = (".example", ".invalid", ".test")
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Return the addresses a host name resolves to, in the resolver's order."""
-    if f".{host.lower().rstrip('.')}".endswith(RESERVED_SUFFIXES):
-        raise socket.gaierror(socket.EAI_NONAME, "reserved name")
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """Return the system's trusted certificates and verification rules, shared by all checks."""
-    return ssl.create_default_context()
-
-
-class _Failed(Exception):
-    """Ends a check with this result and detail."""
-
-    def __init__(self, result: str, detail: str) -> None:
-        super().__init__(detail)
-        self.result = result
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class _Target:
-    """A URL taken apart into what is needed to connect and to ask for it."""
-
-    url: str
-    scheme: str
-    host: str  # ASCII (IDNA) name or IP address, without brackets
-    port: int
-    path: str  # path and query, percent-encoded
-
-    @classmethod
-    def parse(cls, url: str) -> "_Target":
-        url = url.strip()
-        try:
-            parts = urlsplit(url)
-            scheme = parts.scheme.lower()
-            if scheme not in ("http", "https"):
-                raise _Failed(REFUSED, _unsupported_scheme(scheme))
-            host = parts.hostname
-            if not host:
-                raise _Failed(BROKEN, _("Ungültige Adresse: kein Hostname"))
-            if not host.isascii():
-                host = host.encode("idna").decode("ascii")
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError as exc:  # bad port, brackets or IDNA label
-            raise _Failed(BROKEN, _("Ungültige Adresse")) from exc
-        path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~")
-        if parts.query:
-            path += "?" + quote(parts.query, safe="/?%:@!$&'()*+,;=~")
-        return cls(url=url, scheme=scheme, host=host, port=port, path=path)
-
-    @property
-    def host_header(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        default_port = 443 if self.scheme == "https" else 80
-        return host if self.port == default_port else f"{host}:{self.port}"
-
-
 class _Checker:
     """Follows one URL through its redirects; remembers where it got and the last status."""
 
@@ -302,17 +233,19 @@ class _Checker:
         self.linked_url = self.url = url
         self.ends_at = time.monotonic() + self.deadline
         try:
-            return self._follow(_Target.parse(url))
-        except _Failed as failure:
-            return failure.result, self._after_redirects(failure.detail)
+            return self._follow(safehttp.Target.parse(url))
+        except safehttp.Refused as failure:
+            return REFUSED, self._after_redirects(failure.detail)
+        except safehttp.InvalidAddress as failure:
+            return BROKEN, self._after_redirects(failure.detail)
         except TimeoutError:
             if time.monotonic() >= self.ends_at:
                 detail = _("Zeitüberschreitung: nach %(seconds)s s insgesamt abgebrochen") % {
-                    "seconds": _seconds(self.deadline)
+                    "seconds": safehttp.seconds(self.deadline)
                 }
             else:
                 detail = _("Zeitüberschreitung nach %(seconds)s s") % {
-                    "seconds": _seconds(self.timeout)
+                    "seconds": safehttp.seconds(self.timeout)
                 }
             return TIMEOUT, self._after_redirects(detail)
         except socket.gaierror as exc:
@@ -341,13 +274,15 @@ class _Checker:
             detail = _("Verbindungsfehler: %(error)s") % {"error": exc.strerror or exc}
         return BROKEN, self._after_redirects(detail)
 
-    def _follow(self, target: _Target) -> tuple[str, str]:
+    def _follow(self, target: safehttp.Target) -> tuple[str, str]:
         # Which cookies each URL was requested with: the same request again is a loop.
         requested: dict[str, frozenset] = {}
         method = "HEAD"
         redirects = 0
         while True:
-            addresses = self._addresses(target)
+            addresses = safehttp.checked_addresses(
+                target, self.ends_at, allow_private=self.allow_private
+            )
             requested[target.url] = self._cookie_state()
             if method == "HEAD":
                 try:
@@ -388,11 +323,11 @@ class _Checker:
                 return BROKEN, detail
             redirects += 1
             self.url = next_url
-            target = _Target.parse(next_url)
+            target = safehttp.Target.parse(next_url)
 
     def _page(
         self,
-        target: _Target,
+        target: safehttp.Target,
         addresses: list[str],
         response: http.client.HTTPResponse,
         method: str,
@@ -426,27 +361,12 @@ class _Checker:
             ends_at=self.ends_at,
         )
 
-    def _addresses(self, target: _Target) -> list[str]:
-        """Return where the host can be reached, or refuse if any address is not public."""
-        literal = literal_address(target.host)
-        addresses = [literal] if literal else _resolve_by(target.host, target.port, self.ends_at)
-        if not self.allow_private:
-            for address in addresses:
-                if not is_public_address(address):
-                    detail = _("Adresse %(address)s ist nicht öffentlich – nicht abgerufen")
-                    raise _Failed(REFUSED, detail % {"address": address})
-        return addresses
-
     def _fetch(
-        self, target: _Target, addresses: list[str], method: str
+        self, target: safehttp.Target, addresses: list[str], method: str
     ) -> http.client.HTTPResponse:
         """Make one request to the checked addresses; return the response, already closed."""
         deadline = min(time.monotonic() + self.timeout, self.ends_at)
-        sock = _connect(addresses, target.port, deadline)
-        try:
-            if target.scheme == "https":
-                sock.settimeout(_remaining(deadline))
-                sock = tls_context().wrap_socket(sock, server_hostname=target.host)
+        with safehttp.connected(target, addresses, deadline) as connection:
             # The cookie jar speaks urllib; this request only carries the URL, it is never opened.
             request = urllib.request.Request(target.url, method=method)  # noqa: S310
             self.cookies.add_cookie_header(request)
@@ -461,8 +381,6 @@ class _Checker:
             }
             if cookie := request.get_header("Cookie"):
                 headers["Cookie"] = cookie
-            connection = _Connection(sock, target, deadline)
-            sock.settimeout(_remaining(deadline))
             connection.request(method, target.path, headers=headers)
             response = connection.getresponse()
             if method == "GET" and 200 <= response.status < 300:
@@ -470,8 +388,6 @@ class _Checker:
             response.close()
             self.cookies.extract_cookies(response, request)
             return response
-        finally:
-            sock.close()
 
     def _cookie_state(self) -> frozenset:
         return frozenset((c.domain, c.path, c.name, c.value) for c in self.cookies)
@@ -484,92 +400,6 @@ class _Checker:
                 "url": Truncator(self.url).chars(SHOWN_URL_LENGTH),
             }
         return detail
-
-
-class _Connection(http.client.HTTPConnection):
-    """HTTP over a socket already connected to a checked address; it never connects itself."""
-
-    def __init__(self, sock: socket.socket, target: _Target, deadline: float) -> None:
-        super().__init__(target.host, target.port)
-        self.sock = sock
-        self.response_class = functools.partial(_Response, deadline=deadline)
-
-    def connect(self) -> None:
-        # Connecting here would resolve the host name again, past the address check.
-        raise http.client.NotConnected(self.host)
-
-
-class _Response(http.client.HTTPResponse):
-    """A response read against the request's deadline, however slowly the server drips it."""
-
-    def __init__(self, sock: socket.socket, *, deadline: float, **kwargs) -> None:
-        super().__init__(sock, **kwargs)
-        # Keep the socket's own file (it holds the socket open after the connection lets go),
-        # but read it through one deadline instead of a fresh timeout per chunk.
-        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, deadline))
-
-
-class _DeadlineReader(io.RawIOBase):
-    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: float) -> None:
-        self._raw = raw
-        self._sock = sock
-        self._deadline = deadline
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int | None:
-        self._sock.settimeout(_remaining(self._deadline))
-        return self._raw.readinto(buffer)
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def _connect(addresses: list[str], port: int, deadline: float) -> socket.socket:
-    """Connect to the first of the addresses that answers."""
-    error: OSError = ConnectionRefusedError()
-    for address in addresses:
-        try:
-            return socket.create_connection((address, port), timeout=_remaining(deadline))
-        except TimeoutError:
-            raise
-        except OSError as exc:
-            error = exc
-    raise error
-
-
-def _resolve_by(host: str, port: int, deadline: float) -> list[str]:
-    """Resolve a name, or raise TimeoutError at the deadline (the lookup may go on alone)."""
-    outcome: dict[str, object] = {}
-
-    def look_up() -> None:
-        try:
-            outcome["addresses"] = resolve(host, port)
-        except BaseException as exc:  # handed to the checking thread
-            outcome["error"] = exc
-
-    # A daemon thread: a resolver that hangs past every limit cannot hold up the process.
-    lookup = threading.Thread(target=look_up, name=f"linkcheck-resolve-{host}", daemon=True)
-    lookup.start()
-    lookup.join(_remaining(deadline))
-    if lookup.is_alive():
-        raise TimeoutError
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["addresses"]
-
-
-def _seconds(value: float) -> str:
-    return number_format(value if value % 1 else int(value))
-
-
-def _remaining(deadline: float) -> float:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError
-    return remaining
 
 
 def _undo_latin1(location: str) -> str:
@@ -585,11 +415,3 @@ def _status_detail(status: int) -> str:
     if reason is None:
         return _("HTTP %(status)d") % {"status": status}
     return _("HTTP %(status)d – %(reason)s") % {"status": status, "reason": reason}
-
-
-def _unsupported_scheme(scheme: str) -> str:
-    if not scheme:
-        return _("Keine vollständige Adresse (http:// oder https:// fehlt) – nicht abgerufen")
-    return _("Nur http- und https-Adressen werden geprüft, nicht „%(scheme)s:“") % {
-        "scheme": scheme
-    }

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from digitalesamt.lib import dashboard, linkcheck
+from digitalesamt.lib import dashboard, safehttp
 from digitalesamt.lib.dashboard import DashboardClient, DashboardError
 from tests.dashboard_server import record, serve
 
@@ -202,7 +202,7 @@ def test_a_private_address_is_refused_unless_the_setting_allows_it(server, waits
 
 
 def test_a_name_that_resolves_to_a_private_address_is_refused(server, waits, monkeypatch):
-    monkeypatch.setattr(linkcheck, "resolve", lambda host, port: ["10.0.0.7"])
+    monkeypatch.setattr(safehttp, "resolve", lambda host, port: ["10.0.0.7"])
 
     with pytest.raises(DashboardError, match="Adresse 10.0.0.7 ist nicht öffentlich"):
         DashboardClient("https://dashboard.example/api/", allow_private=False).get_json("v1/ars")

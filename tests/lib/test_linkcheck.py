@@ -18,8 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from digitalesamt.lib import linkcheck
-from digitalesamt.lib.linkcheck import check_url, check_urls, is_public_address
+from digitalesamt.lib import linkcheck, safehttp
+from digitalesamt.lib.addresses import is_public_address
+from digitalesamt.lib.linkcheck import check_url, check_urls
 from municipalities.constants import LinkCheckResult
 
 # Stands for a host on the internet. FakeNetwork routes it to the local server, so it is never
@@ -311,7 +312,7 @@ def tls_server(tmp_path):
 @pytest.fixture
 def trust_test_certificate(monkeypatch):
     context = ssl.create_default_context(cadata=TEST_CERTIFICATE)
-    monkeypatch.setattr(linkcheck, "tls_context", lambda: context)
+    monkeypatch.setattr(safehttp, "tls_context", lambda: context)
 
 
 @pytest.fixture
@@ -335,7 +336,7 @@ class FakeNetwork:
         self.lookups: list[str] = []
         self.connections: list[tuple[str, int]] = []
         self._create_connection = socket.create_connection
-        monkeypatch.setattr(linkcheck, "resolve", self.resolve)
+        monkeypatch.setattr(safehttp, "resolve", self.resolve)
         monkeypatch.setattr(socket, "create_connection", self.create_connection)
 
     def resolve(self, host: str, port: int) -> list[str]:
@@ -552,7 +553,7 @@ def test_the_deadline_covers_a_name_lookup_that_hangs(monkeypatch, settings):
         answer.wait(5)  # as a resolver that gets no answer from its name server
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
-    monkeypatch.setattr(linkcheck, "resolve", resolve)
+    monkeypatch.setattr(safehttp, "resolve", resolve)
     started = time.monotonic()
     check = check_url("https://amt.example/antrag")
     answer.set()
@@ -697,7 +698,7 @@ def test_anything_but_http_and_https_is_refused_without_looking_up(network, no_c
 def test_the_check_connects_to_the_address_it_checked(monkeypatch, network, server):
     # A second lookup would be answered with a private address (DNS rebinding).
     answers = iter([[PUBLIC_ADDRESS], ["127.0.0.1"]])
-    monkeypatch.setattr(linkcheck, "resolve", lambda host, port: next(answers))
+    monkeypatch.setattr(safehttp, "resolve", lambda host, port: next(answers))
 
     check = check_url("http://amt.example/ok")
 
@@ -819,11 +820,11 @@ def test_reserved_example_names_are_not_looked_up(monkeypatch):
     def no_lookup(*args, **kwargs):
         raise AssertionError("a reserved name must not reach the resolver")
 
-    monkeypatch.setattr(linkcheck.socket, "getaddrinfo", no_lookup)
+    monkeypatch.setattr(safehttp.socket, "getaddrinfo", no_lookup)
 
     for host in ("amt.example", "Formulare.Freistaat-Bayern.EXAMPLE.", "x.invalid", "a.test"):
         with pytest.raises(socket.gaierror):
-            linkcheck.resolve(host, 443)
+            safehttp.resolve(host, 443)
 
 
 # Outcomes in detail -------------------------------------------------------------------------
