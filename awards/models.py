@@ -298,6 +298,8 @@ class Submission(models.Model):
     procedure_count = models.PositiveIntegerField(_("gezählte Online-Verfahren"))
     threshold = models.PositiveSmallIntegerField(_("Schwellenwert"))
     comment = models.TextField(_("Anmerkung der Kommune"), blank=True)
+    # The declaration the clerk affirmed before submitting, word for word as shown.
+    declaration = models.TextField(_("Versicherung der Kommune"), blank=True)
     # The link check (awards.tasks.check_submission_links) works in batches, each a task of its
     # own; a restart counts the round on, and a batch of an earlier round stops.
     link_check_round = models.PositiveIntegerField(_("Durchgang der Linkprüfung"), default=0)

@@ -141,6 +141,11 @@ class Municipality(models.Model):
     )
     postal_code = models.CharField(_("Postleitzahl"), max_length=5, blank=True, db_index=True)
     website = models.URLField(_("Website"), blank=True)
+    bayernportal_url = models.URLField(
+        _("Seite im BayernPortal"),
+        blank=True,
+        help_text=_("Die Seite der Behörde im BayernPortal, auf der ihre Online-Verfahren stehen."),
+    )
     register_date = models.DateField(_("Gebietsstand"), null=True, blank=True)
     coat_of_arms = models.FileField(
         _("Wappen"),
@@ -428,6 +433,35 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.municipality}"
+
+
+class PostalCode(models.Model):
+    """One postal code of a Kommune: the OSM-derived assignment of postcodes to AGS.
+
+    A Kommune has its seat's postal code on `Municipality.postal_code` from the register; a
+    city has many more (München some 70), and one postal code can reach several Gemeinden.
+    Loaded by `import_postcodes` (ODbL, the attribution on the open-data page).
+    """
+
+    code = models.CharField(_("Postleitzahl"), max_length=5, db_index=True)
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("Kommune"),
+        on_delete=models.CASCADE,
+        related_name="postal_codes",
+    )
+    place = models.CharField(_("Ort"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("Postleitzahl")
+        verbose_name_plural = _("Postleitzahlen")
+        ordering = ["code", "municipality"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "municipality"], name="postal_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.place}".strip()
 
 
 class SourceRecord(models.Model):
