@@ -91,9 +91,12 @@ def create_application(*, municipality: Municipality, by: AbstractBaseUser) -> A
 
 
 def submit_application(
-    *, application: Application, by: AbstractBaseUser, comment: str = ""
+    *, application: Application, by: AbstractBaseUser, comment: str = "", declaration: str = ""
 ) -> Submission:
-    """Submit (or resubmit after a request for changes) and freeze the evidence."""
+    """Submit (or resubmit after a request for changes) and freeze the evidence.
+
+    `declaration` is the text the clerk affirmed, stored word for word with the submission.
+    """
     with transaction.atomic():
         application = _locked(application)
         action = RESUBMIT if application.can(RESUBMIT) else SUBMIT
@@ -120,6 +123,7 @@ def submit_application(
             procedure_count=count,
             threshold=threshold,
             comment=comment,
+            declaration=declaration,
         )
         freeze_evidence(submission)
         application.submitted_at = submission.submitted_at
