@@ -374,8 +374,15 @@ def reencode_coat_of_arms(data: bytes) -> bytes:
 # The application page: decisions, so plain forms.
 
 
+# What the clerk affirms before submitting; stored word for word (Submission.declaration).
+DECLARATION = gettext_lazy(
+    "Ich versichere, dass die aufgeführten Online-Verfahren auf der Behördenseite meiner Kommune "
+    "im BayernPortal verlinkt und für Bürgerinnen und Bürger erreichbar sind."
+)
+
+
 class SubmitForm(PageForm):
-    """Submit the draft application, with an optional note for the ministry."""
+    """Submit the draft application: the declaration ticked, an optional note for the ministry."""
 
     id_prefix = "submit"
 
@@ -383,6 +390,19 @@ class SubmitForm(PageForm):
         label=gettext_lazy("Anmerkung für das Staatsministerium"),
         required=False,
     )
+    confirm = forms.BooleanField(
+        label=DECLARATION,
+        error_messages={
+            "required": gettext_lazy(
+                "Bestätigen Sie die Versicherung, bevor Sie den Antrag einreichen."
+            )
+        },
+    )
+
+    @property
+    def declaration(self) -> str:
+        """The declaration as the clerk read it, in the language of the page."""
+        return str(self.fields["confirm"].label)
 
 
 class AnswerForm(PageForm):

@@ -6,7 +6,7 @@ object of another Kommune there (the test says which).
 
 from django.urls import path
 
-from .views import application, central, coat_of_arms, procedures, upload
+from .views import application, central, coat_of_arms, procedures, submitting, upload
 
 app_name = "portal"
 
@@ -14,9 +14,15 @@ urlpatterns = [
     path("", application.dashboard, name="dashboard"),
     path("antrag/", application.application, name="application"),
     path("antrag/stellen/", application.application_create, name="application_create"),
-    path("antrag/einreichen/", application.application_submit, name="application_submit"),
+    path("antrag/einreichen/", submitting.application_submit, name="application_submit"),
+    path(
+        "antrag/bestaetigung/",
+        submitting.application_confirmation,
+        name="application_confirmation",
+    ),
+    path("antrag/eingereicht/", submitting.application_submitted, name="application_submitted"),
     path("antrag/antworten/", application.application_answer, name="application_answer"),
-    path("antrag/zurueckziehen/", application.application_withdraw, name="application_withdraw"),
+    path("antrag/zurueckziehen/", submitting.application_withdraw, name="application_withdraw"),
     path("verfahren/", procedures.procedure_list, name="procedures"),
     path("verfahren/neu/", procedures.procedure_create, name="procedure_create"),
     path("verfahren/zentral/", central.central_procedures, name="central_procedures"),

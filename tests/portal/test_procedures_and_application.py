@@ -69,7 +69,8 @@ def test_dashboard_follows_the_threshold_the_ministry_set(clerk_client, kommune)
     page = text(clerk_client.get(reverse("portal:dashboard")))
 
     assert "41 von 40 Online-Verfahren – die Mindestzahl ist erreicht." in page
-    assert "Antrag stellen" in page
+    assert "Antrag vorbereiten" in page  # "Antrag stellen" only opened a draft: now named so
+    assert "Antrag stellen" not in page
 
 
 def test_dashboard_shows_the_application_history(clerk_client, kommune, clerk):
@@ -586,7 +587,7 @@ def test_submit_below_threshold_is_refused_with_the_missing_count(clerk_client, 
     clerk_client.post(reverse("portal:application_create"))
 
     page_before = text(clerk_client.get(reverse("portal:application")))
-    response = clerk_client.post(reverse("portal:application_submit"))
+    response = clerk_client.post(reverse("portal:application_submit"), {"confirm": "on"})
 
     assert "Derzeit fehlen noch 3 Online-Verfahren bis zur Mindestzahl von 50." in page_before
     assert response.status_code == 409
@@ -600,16 +601,19 @@ def test_submit_at_threshold_freezes_the_evidence(clerk_client, kommune, clerk):
     add_links(kommune, 50)
     clerk_client.post(reverse("portal:application_create"))
 
-    response = clerk_client.post(reverse("portal:application_submit"), {"comment": "Alles da"})
+    response = clerk_client.post(
+        reverse("portal:application_submit"), {"comment": "Alles da", "confirm": "on"}
+    )
 
-    assert response["Location"] == reverse("portal:application")
+    # Submitting leads to its confirmation page now, no longer back with a message.
+    assert response["Location"] == reverse("portal:application_confirmation")
     application = application_of(kommune)
     assert application.status == Status.SUBMITTED
     submission = application.latest_submission()
     assert (submission.procedure_count, submission.comment) == (50, "Alles da")
     assert submission.submitted_by == clerk
+    assert "Ihr Antrag ist eingereicht" in text(clerk_client.get(response["Location"]))
     page = text(clerk_client.get(reverse("portal:application")))
-    assert "Der Antrag ist eingereicht." in page
     assert "Einreichung 1 vom" in page
     assert reverse("portal:application_submit") not in page
 
@@ -626,7 +630,8 @@ def test_withdraw_needs_the_confirmation(clerk_client, kommune):
 def test_withdraw_with_confirmation(clerk_client, kommune):
     add_links(kommune, 50)
     clerk_client.post(reverse("portal:application_create"))
-    clerk_client.post(reverse("portal:application_submit"))
+    clerk_client.post(reverse("portal:application_submit"), {"confirm": "on"})
+    assert application_of(kommune).status == Status.SUBMITTED
 
     response = clerk_client.post(
         reverse("portal:application_withdraw"), {"confirm": "on", "comment": "Zu früh"}
@@ -762,9 +767,15 @@ def test_dates_are_shown_in_german(clerk_client, kommune, clerk):
     assert "28. Juli 2021, 10:00" in page
 
 
-def test_application_actions_need_post(clerk_client):
-    for name in ("application_create", "application_submit", "application_withdraw"):
-        assert clerk_client.get(reverse(f"portal:{name}")).status_code == 405
+def test_application_actions_need_post(clerk_client, kommune):
+    # Submitting and withdrawing answer GET with their check and confirmation pages
+    # (tests/portal/test_apply_steps.py); what changes anything still needs POST.
+    assert clerk_client.get(reverse("portal:application_create")).status_code == 405
+    assert clerk_client.get(reverse("portal:application_answer")).status_code == 405
+    clerk_client.post(reverse("portal:application_create"))
+    for name in ("application_submit", "application_withdraw"):
+        assert clerk_client.get(reverse(f"portal:{name}")).status_code == 200
+    assert application_of(kommune).status == Status.DRAFT
 
 
 def test_an_upload_sweeps_files_of_abandoned_previews(clerk_client, kommune, clerk, catalogue):

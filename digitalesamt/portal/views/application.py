@@ -9,17 +9,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from awards.constants import RESUBMIT, SUBMIT, WITHDRAW, Status
+from awards.constants import RESUBMIT, Status
 from awards.documents.links import award_documents
 from awards.models import Application, ApplicationEvent, Award, TransitionError
-from awards.services import create_application, submit_application, withdraw_application
+from awards.services import create_application, submit_application
 from digitalesamt.lib.forms import PageForm
 from municipalities.history import history_context
 from municipalities.models import Municipality
 
 from ..access import municipal_staff_required
 from ..catalogue import suggested_services, unlinked_central
-from ..forms import AnswerForm, SubmitForm, WithdrawForm
+from ..forms import AnswerForm
+from ..steps import application_steps
 
 
 def _actor_name(event: ApplicationEvent) -> str:
@@ -77,6 +78,12 @@ def portal_state(municipality: Municipality) -> dict[str, Any]:
         "revoked_award": revoked,
         "can_create": award is None and not is_open,
         "submission": application.latest_submission() if application else None,
+        "steps": application_steps(
+            count=progress.count,
+            threshold=progress.threshold,
+            missing=progress.missing,
+            application=application,
+        ),
     }
 
 
@@ -108,25 +115,23 @@ def application(request: HttpRequest) -> HttpResponse:
 def _application_page(
     request: HttpRequest,
     *,
-    submit_form: SubmitForm | None = None,
     answer_form: AnswerForm | None = None,
-    withdraw_form: WithdrawForm | None = None,
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
     context = portal_state(request.municipality)
     context.update(
         {
-            "submit_form": submit_form or SubmitForm(),
             "answer_form": answer_form or AnswerForm(),
-            "withdraw_form": withdraw_form or WithdrawForm(),
             "error": error,
         }
     )
     return render(request, "portal/application.html", context, status=status)
 
 
-def _refusal(request: HttpRequest, action: str) -> tuple[Application | None, HttpResponse | None]:
+def refusal_for(
+    request: HttpRequest, action: str
+) -> tuple[Application | None, HttpResponse | None]:
     """Return the Kommune's open application, or the page that says why `action` is refused."""
     application = Application.objects.open().filter(municipality=request.municipality).first()
     if application is None:
@@ -142,7 +147,7 @@ def _refusal(request: HttpRequest, action: str) -> tuple[Application | None, Htt
 @municipal_staff_required
 @require_POST
 def application_create(request: HttpRequest) -> HttpResponse:
-    """Open a draft application for the user's Kommune."""
+    """Prepare the application: open a draft for the user's Kommune ("Antrag vorbereiten")."""
     try:
         create_application(municipality=request.municipality, by=request.user)
     except TransitionError as refusal:
@@ -150,8 +155,8 @@ def application_create(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         _(
-            "Der Antrag ist angelegt. Reichen Sie ihn ein, sobald Ihre Liste der "
-            "Online-Verfahren vollständig ist."
+            "Der Antrag ist vorbereitet. Prüfen Sie jetzt Ihre Angaben und reichen Sie den "
+            "Antrag ein, sobald Ihre Liste der Online-Verfahren vollständig ist."
         ),
     )
     return redirect("portal:application")
@@ -166,7 +171,7 @@ def _step(
     success: str,
 ) -> HttpResponse:
     """Take one step of the workflow on the open application with the form's comment."""
-    application, refusal = _refusal(request, action)
+    application, refusal = refusal_for(request, action)
     if refusal:
         return refusal
     form = form_class(request.POST)
@@ -182,26 +187,7 @@ def _step(
 
 @municipal_staff_required
 @require_POST
-def application_submit(request: HttpRequest) -> HttpResponse:
-    """Submit the draft; the service refuses it below the threshold."""
-    success = _(
-        "Der Antrag ist eingereicht. Das Staatsministerium prüft ihn; Sie erhalten eine "
-        "E-Mail, sobald es Neuigkeiten gibt."
-    )
-    return _step(request, SUBMIT, SubmitForm, "submit_form", submit_application, success)
-
-
-@municipal_staff_required
-@require_POST
 def application_answer(request: HttpRequest) -> HttpResponse:
     """Answer the reviewer's request for changes and resubmit with the current list."""
     success = _("Ihre Antwort ist gesendet und der Antrag erneut eingereicht.")
     return _step(request, RESUBMIT, AnswerForm, "answer_form", submit_application, success)
-
-
-@municipal_staff_required
-@require_POST
-def application_withdraw(request: HttpRequest) -> HttpResponse:
-    """Withdraw the open application once the user ticked the confirmation."""
-    success = _("Der Antrag ist zurückgezogen.")
-    return _step(request, WITHDRAW, WithdrawForm, "withdraw_form", withdraw_application, success)
