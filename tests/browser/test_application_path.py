@@ -49,9 +49,11 @@ def test_clerk_applies_reviewer_requests_changes_then_approves(
 
     # … and submits the application.
     town.goto("/portal/antrag/")
-    town.get_by_role("button", name="Antrag stellen").click()
+    town.get_by_role("button", name="Antrag vorbereiten").click()
+    town.get_by_role("link", name="Angaben prüfen").click()
+    town.get_by_label(re.compile("^Ich versichere")).check()
     town.get_by_role("button", name="Antrag einreichen").click()
-    expect(town.get_by_text("eingereicht").first).to_be_visible()
+    expect(town.get_by_role("heading", name="Ihr Antrag ist eingereicht")).to_be_visible()
     application = kommune.applications.get()
     assert application.status == Status.SUBMITTED
 
