@@ -428,7 +428,7 @@ class AnswerForm(PageForm):
 
 
 class WithdrawForm(PageForm):
-    """Withdraw the application; the checkbox stands in for a confirmation dialog."""
+    """Withdraw the application: `confirm` is the confirmation page's button, not a checkbox."""
 
     id_prefix = "withdraw"
 
