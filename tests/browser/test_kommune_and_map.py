@@ -104,7 +104,7 @@ def assert_fits_and_passes_axe(page, path: str, width: int) -> None:
     assert page.console_errors == []
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", [320, *WIDTHS])
 def test_the_pages_fit_and_pass_axe(new_page, region, long_list, width):
     page = new_page(viewport={"width": width, "height": 800})
 
