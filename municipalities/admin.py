@@ -228,7 +228,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
                 _("Online-Verfahren und Auszeichnung"),
                 {"fields": ["procedures_display", "awards_display"]},
             ),
-            (_("Kontakt"), {"fields": ["website"]}),
+            (_("Kontakt"), {"fields": ["website", "bayernportal_url"]}),
             (_("Gebiet"), {"fields": [*area, "seat", "postal_code"]}),
             (
                 _("Aus dem Gemeindeverzeichnis"),

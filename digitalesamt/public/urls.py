@@ -13,6 +13,7 @@ app_name = "awards"
 urlpatterns = [
     path("", holders.holder_list, name="home"),
     path("karte/", map.holder_map, name="map"),
+    path("karte/<slug:slug>/", map.bezirk_map, name="bezirk_map"),
     path("statistik/", statistics.statistics, name="statistics"),
     re_path(r"^kommunen/(?P<ars>\d{12})/$", municipality.municipality_detail, name="municipality"),
     path("pruefen/", verification.verify_form, name="verify_form"),

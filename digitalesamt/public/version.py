@@ -11,6 +11,10 @@ adds the current period of LIVE_MAX_AGE seconds, the time a cache may keep them 
 It also follows the syncs with the federal dashboard exactly (a Kommune page says when its
 count was last confirmed there): every sync stamps `SourceSync.synced_at`, so the newest
 stamp and the number of syncs change with every run, read in the same query as the awards.
+
+A Kommune page lists the Kommune's own links, so `municipality_version` follows them exactly
+as well: every writer of a link stamps `ProcedureLink.updated_at` (forms, the import, the
+admin's actions; a change of its services too), and a deleted link lowers their number.
 """
 
 import datetime
@@ -24,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from awards.models import Award
 from digitalesamt.lib.http import Version, newest, time_bucket
-from municipalities.models import SourceSync
+from municipalities.models import Municipality, ProcedureLink, SourceSync
 from municipalities.signals import register_changed
 
 # How long browsers and shared caches may keep a public page before they ask again.
@@ -44,20 +48,45 @@ def live_version(request: HttpRequest, *args: object, **kwargs: object) -> Versi
     return newest(awards, syncs, time_bucket(LIVE_MAX_AGE, now=timezone.now()))
 
 
-def newest_of(*columns: tuple[type[Model], str]) -> list[Version]:
-    """Read MAX(column) and COUNT(*) of each table in one plain query (see Award.version)."""
+def municipality_version(request: HttpRequest, ars: str, **kwargs: object) -> Version:
+    """Return the live version of a Kommune page with its own links' (one query)."""
     quote = connection.ops.quote_name
-    selects = []
-    for model, name in columns:
+    municipalities = Municipality._meta
+    # The Kommune's links by its ARS from the URL, a parameter of the query.
+    owner = (
+        f"{quote(ProcedureLink._meta.get_field('municipality').column)} = "  # noqa: S608
+        f"(SELECT {quote(municipalities.pk.column)} FROM {quote(municipalities.db_table)} "
+        f"WHERE {quote(municipalities.get_field('ars').column)} = %s)"
+    )
+    awards, syncs, links = newest_of(
+        (Award, "updated_at"), (SourceSync, "synced_at"), (ProcedureLink, "updated_at", owner, ars)
+    )
+    return newest(awards, syncs, links, time_bucket(LIVE_MAX_AGE, now=timezone.now()))
+
+
+def newest_of(
+    *columns: tuple[type[Model], str] | tuple[type[Model], str, str, str],
+) -> list[Version]:
+    """Read MAX(column) and COUNT(*) of each table in one plain query (see Award.version).
+
+    A column is (model, field name) or (model, field name, SQL condition, its one parameter).
+    """
+    quote = connection.ops.quote_name
+    selects, params = [], []
+    for model, name, *condition in columns:
         table = quote(model._meta.db_table)
         column = quote(model._meta.get_field(name).column)
+        where = ""
+        if condition:
+            where = f" WHERE {condition[0]}"
+            params += [condition[1], condition[1]]
         # Names from the models, quoted by the backend: nothing of a request is in the SQL.
         selects += [
-            f"(SELECT MAX({column}) FROM {table})",  # noqa: S608
-            f"(SELECT COUNT(*) FROM {table})",  # noqa: S608
+            f"(SELECT MAX({column}) FROM {table}{where})",  # noqa: S608
+            f"(SELECT COUNT(*) FROM {table}{where})",  # noqa: S608
         ]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(selects)}")
+        cursor.execute(f"SELECT {', '.join(selects)}", params)
         row = cursor.fetchone()
     versions = []
     for latest, total in zip(row[::2], row[1::2], strict=True):

@@ -82,7 +82,7 @@ def test_a_sync_changes_the_pages_version(client, kommune, django_assert_num_que
 
 
 @pytest.mark.parametrize("size", [2, 300])
-def test_the_page_costs_four_queries_however_many_records_and_days(
+def test_the_page_costs_six_queries_however_many_records_and_days(
     client, kommune, django_assert_max_num_queries, size
 ):
     synced(kommune)
@@ -100,8 +100,8 @@ def test_the_page_costs_four_queries_however_many_records_and_days(
     )
 
     # the data version, the Kommune with its count, threshold and confirmed count, awards,
-    # the count history
-    with django_assert_max_num_queries(4):
+    # the count history, the active links with their topics, the source's records (synced)
+    with django_assert_max_num_queries(6):
         response = client.get(page(kommune))
 
     assert response.status_code == 200

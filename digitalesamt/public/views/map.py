@@ -4,19 +4,25 @@ Nothing is loaded from a third party: the map is drawn from the coordinates in t
 (every Gemeinde as a faint dot gives Bavaria its shape), so no visitor's address reaches a
 tile server. It costs a fixed number of queries however many holders there are, and is drawn
 once per data version and language for every process (the shared cache).
+
+Each Regierungsbezirk has a map of its own (`/karte/<slug>/`): the same drawing on a
+projection fitted to the coordinates of its Gemeinden, so that points that lie on top of each
+other on a phone's map of Bavaria are apart, without JavaScript.
 """
 
 import datetime
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import FloatField
+from django.db.models import FloatField, Q
 from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -33,6 +39,44 @@ from ..version import MAX_AGE, public_version
 # The data version is part of the key (a rename in the register renews it too), so a new award
 # shows at once; the timeout only bounds how long an old version's drawing takes room.
 MAP_CACHE_TIMEOUT = 3600
+# Room around a Bezirk's outermost Gemeinden, in degrees of latitude (longitude: over cos).
+BEZIRK_PADDING = 0.06
+
+
+@dataclass(frozen=True)
+class BezirkMap:
+    pk: int
+    name: str
+    slug: str
+    url: str
+
+
+def bezirk_map_url(name: str) -> str:
+    """Return the address of a Regierungsbezirk's map: /karte/<its name as a slug>/."""
+    return reverse("awards:bezirk_map", args=[slugify(name)])
+
+
+def _bezirk_map(pk: int, name: str) -> BezirkMap:
+    return BezirkMap(pk, name, slugify(name), bezirk_map_url(name))
+
+
+def bezirk_maps() -> list[BezirkMap]:
+    """Return the Regierungsbezirke with the address of their map, in the official order."""
+    rows = Municipality.objects.of_kind(Kind.BEZIRK).order_by("ars").values_list("pk", "name")
+    return [_bezirk_map(pk, name) for pk, name in rows]
+
+
+def bezirk_projection(places: list["_Place"]) -> charts.Projection:
+    """Fit the map's projection to the places (a Bezirk's Gemeinden), with a margin."""
+    if not places:
+        return charts.BAVARIA
+    cosine = math.cos(math.radians(charts.MAP_REFERENCE_LATITUDE))
+    return charts.Projection(
+        south=min(place.latitude for place in places) - BEZIRK_PADDING,
+        north=max(place.latitude for place in places) + BEZIRK_PADDING,
+        west=min(place.longitude for place in places) - BEZIRK_PADDING / cosine,
+        east=max(place.longitude for place in places) + BEZIRK_PADDING / cosine,
+    )
 
 
 @dataclass(frozen=True)
@@ -81,36 +125,53 @@ def _position(municipality: Municipality, members: dict[str, dict[int, list[_Pla
     return charts.mean_position([(place.latitude, place.longitude) for place in own])
 
 
-def _map_context() -> dict:
-    """Return what the map shows: every Gemeinde as a dot and every holder as a link (2 queries)."""
-    places = [
-        _Place(
-            name=name,
-            latitude=latitude,
-            longitude=longitude,
-            population=population or 0,
-            kind=kind,
-            vg=vg,
-            landkreis=landkreis,
-            regierungsbezirk=regierungsbezirk,
+def _map_context(bezirk: BezirkMap | None = None) -> dict:
+    """Return what the map shows: every Gemeinde as a dot and every holder as a link (2 queries).
+
+    With `bezirk`, only its Gemeinden and holders (the Bezirk itself among them), on a
+    projection fitted to them.
+    """
+    gemeinden = Municipality.objects.of_kind(*GEMEINDE_KINDS)
+    awards = Award.objects.valid()
+    if bezirk is not None:
+        gemeinden = gemeinden.filter(regierungsbezirk=bezirk.pk)
+        awards = awards.filter(
+            Q(municipality__regierungsbezirk=bezirk.pk) | Q(municipality=bezirk.pk)
         )
-        for name, latitude, longitude, population, kind, vg, landkreis, regierungsbezirk in (
-            Municipality.objects.of_kind(*GEMEINDE_KINDS)
-            .filter(latitude__isnull=False, longitude__isnull=False)
-            .order_by("ars")
-            .values_list(
-                "name",
-                # Floats straight from the database: 2,000 Decimals cost more than the query.
-                Cast("latitude", FloatField()),
-                Cast("longitude", FloatField()),
-                "population",
-                "kind",
-                "verwaltungsgemeinschaft",
-                "landkreis",
-                "regierungsbezirk",
+    rows = (
+        gemeinden.filter(latitude__isnull=False, longitude__isnull=False)
+        .order_by("ars")
+        .values_list(
+            "name",
+            # Floats straight from the database: 2,000 Decimals cost more than the query.
+            Cast("latitude", FloatField()),
+            Cast("longitude", FloatField()),
+            "population",
+            "kind",
+            "verwaltungsgemeinschaft",
+            "landkreis",
+            "regierungsbezirk",
+            "regierungsbezirk__name",
+        )
+    )
+    places = []
+    # The Bezirke in the order of their Gemeinden's ARS, which is the official one.
+    bezirk_names: dict[int, str] = {}
+    for name, latitude, longitude, population, kind, vg, landkreis, bezirk_pk, bezirk_name in rows:
+        places.append(
+            _Place(
+                name=name,
+                latitude=latitude,
+                longitude=longitude,
+                population=population or 0,
+                kind=kind,
+                vg=vg,
+                landkreis=landkreis,
+                regierungsbezirk=bezirk_pk,
             )
         )
-    ]
+        if bezirk_pk is not None:
+            bezirk_names.setdefault(bezirk_pk, bezirk_name)
     members: dict[str, dict[int, list[_Place]]] = {
         "vg": defaultdict(list),
         "landkreis": defaultdict(list),
@@ -121,10 +182,9 @@ def _map_context() -> dict:
             if (key := getattr(place, relation)) is not None:
                 members[relation][key].append(place)
 
-    projection = charts.BAVARIA
+    projection = charts.BAVARIA if bezirk is None else bezirk_projection(places)
     awards = (
-        Award.objects.valid()
-        .select_related("municipality")
+        awards.select_related("municipality")
         .only(
             "number",
             "issued_on",
@@ -165,6 +225,8 @@ def _map_context() -> dict:
                 label_anchor="end" if x > projection.width * 0.68 else "start",
             )
         )
+    # By name for the list beside a Bezirk's map (the awards come in that order).
+    sorted_points = list(points)
     # Larger markers first, so that a Kommune at its Landkreis's seat stays visible on top.
     drawing_order = {group.key: index for index, group in enumerate(reversed(KIND_GROUPS))}
     points.sort(key=lambda point: drawing_order[point.group.key])
@@ -191,6 +253,7 @@ def _map_context() -> dict:
         "map_height": projection.height,
         "dots": charts.dots_path(projection(p.latitude, p.longitude) for p in places),
         "points": points,
+        "sorted_points": sorted_points if bezirk else [],
         "marker_paths": {group.key: charts.marker_path(group.shape) for group in KIND_GROUPS},
         "legend": legend,
         "cities": [
@@ -204,14 +267,38 @@ def _map_context() -> dict:
         ],
         "placed_count": len(points),
         "unplaced_count": unplaced,
+        "bezirke": [_bezirk_map(pk, name) for pk, name in bezirk_names.items()],
+        # A tall Bezirk (Schwaben) is drawn narrower on a wide screen, so that it fits.
+        "portrait": projection.height > projection.width * 1.3,
     }
+
+
+def _drawn(request: HttpRequest, bezirk: BezirkMap | None) -> dict:
+    """The map's context, the same for every visitor of a version and language: drawn once."""
+    part = bezirk.slug if bezirk else "bayern"
+    key = f"public:map:{part}:{request.version.token}:{translation.get_language()}"
+    return versioned_value(key, lambda: _map_context(bezirk), timeout=MAP_CACHE_TIMEOUT)
 
 
 @require_safe
 @conditional(public_version, max_age=MAX_AGE)
 def holder_map(request: HttpRequest) -> HttpResponse:
     """Show every holder as a point on a map of Bavaria that links to its Kommune page."""
-    # The same for every visitor of a version and language: drawn once for all processes.
-    key = f"public:map:{request.version.token}:{translation.get_language()}"
-    context = versioned_value(key, _map_context, timeout=MAP_CACHE_TIMEOUT)
-    return render(request, "public/map.html", context)
+    return render(request, "public/map.html", {**_drawn(request, None), "bezirk": None})
+
+
+@require_safe
+@conditional(public_version, max_age=MAX_AGE)
+def bezirk_map(request: HttpRequest, slug: str) -> HttpResponse:
+    """Show the holders of one Regierungsbezirk on a map of it alone."""
+    # The seven Bezirke, kept with the drawings (one query when the version is new).
+    key = f"public:map:bezirke:{request.version.token}"
+    bezirke = versioned_value(key, bezirk_maps, timeout=MAP_CACHE_TIMEOUT)
+    bezirk = next((bezirk for bezirk in bezirke if bezirk.slug == slug), None)
+    if bezirk is None:
+        raise Http404
+    return render(
+        request,
+        "public/map.html",
+        {**_drawn(request, bezirk), "bezirk": bezirk, "bezirke": bezirke},
+    )

@@ -8,21 +8,23 @@ from django.views.decorators.http import require_safe
 from awards.documents import SIGNET_DEFAULT_WIDTH, signet_height
 from awards.models import Award
 from digitalesamt.lib.http import conditional
-from municipalities.confirmation import with_confirmed_count
+from municipalities.confirmation import source_index, with_confirmed_count
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.history import history_context
 from municipalities.models import Municipality
 
-from ..version import LIVE_MAX_AGE, live_version
+from ..procedures import procedure_topics
+from ..version import LIVE_MAX_AGE, municipality_version
 
 
 @require_safe
-@conditional(live_version, max_age=LIVE_MAX_AGE)
+@conditional(municipality_version, max_age=LIVE_MAX_AGE)
 def municipality_detail(request: HttpRequest, ars: str) -> HttpResponse:
     """Show a Kommune of the register: where it belongs and whether it holds the title.
 
     With its count, the last sync with the federal dashboard and how many of the counted
-    links it confirms (in the same query as the Kommune).
+    links it confirms (in the same query as the Kommune); its website and BayernPortal page
+    and its active online procedures by topic, each with the source's word once it was synced.
     """
     municipality = get_object_or_404(
         with_confirmed_count(
@@ -62,6 +64,14 @@ def municipality_detail(request: HttpRequest, ars: str) -> HttpResponse:
     elif municipality.kind in (Kind.LANDKREIS, Kind.BEZIRK):
         area = _area_counts(municipality)
 
+    # The source's records only say something once the Kommune was synced (the annotated
+    # `synced_at` is `confirmation.last_synced`, read in the Kommune's query).
+    synced = municipality.synced_at is not None
+    topics = (
+        procedure_topics(municipality.pk, source_index(municipality.pk) if synced else None)
+        if municipality.procedure_count
+        else []
+    )
     missing = max(municipality.threshold - municipality.procedure_count, 0)
     return render(
         request,
@@ -74,6 +84,8 @@ def municipality_detail(request: HttpRequest, ars: str) -> HttpResponse:
             "members": members,
             "area": area,
             "missing": missing,
+            "topics": topics,
+            "synced": synced,
             # Renewed with the page's live version (LIVE_MAX_AGE): a recount shows within it.
             "count_history": history_context(municipality, threshold=municipality.threshold),
             "area_km2": municipality.area_ha / 100 if municipality.area_ha else None,

@@ -30,6 +30,7 @@ from municipalities.models import Municipality, ProcedureLink
 
 from ..constants import KIND_GROUPS
 from ..version import LIVE_MAX_AGE, MAX_AGE, live_version
+from .map import bezirk_map_url
 
 # "Close to the threshold": at least this share of it (4/5 = 80 %), but below it.
 NEAR_NUMERATOR, NEAR_DENOMINATOR = 4, 5
@@ -184,10 +185,13 @@ def _statistics_context() -> dict:
         )
     )
     bezirk_rows = [(name, per_bezirk.get(pk, 0)) for _ars, pk, name in bezirke]
+    # The table links each Bezirk's own map.
+    bezirk_table = [(name, count, bezirk_map_url(name)) for name, count in bezirk_rows]
     known = {pk for _ars, pk, _name in bezirke}
     unassigned = sum(count for pk, count in per_bezirk.items() if pk not in known)
     if unassigned:
         bezirk_rows.append((_("ohne Regierungsbezirk"), unassigned))
+        bezirk_table.append((_("ohne Regierungsbezirk"), unassigned, ""))
 
     # Holders per kind, with every kind's number of Kommunen.
     kind_rows = []
@@ -266,6 +270,7 @@ def _statistics_context() -> dict:
         "near_total": near_total,
         "ready_total": all_row["ready"],
         "bezirk_rows": bezirk_rows,
+        "bezirk_table": bezirk_table,
         "bezirk_chart": charts.horizontal_bars(
             bezirk_rows, value_labels=[_count_label(count) for _name, count in bezirk_rows]
         ),
