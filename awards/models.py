@@ -15,7 +15,7 @@ from digitalesamt.lib.http import Version
 from municipalities.constants import LinkCheckResult, PageKind, Scope
 from municipalities.models import Municipality
 
-from .constants import ACTIONS, AWAITING_REVIEW, OPEN_STATUSES, Status, Verdict
+from .constants import ACTIONS, AWAITING_REVIEW, OPEN_STATUSES, STATUS_TONES, Status, Verdict
 
 AWARD_NUMBER_PATTERN = re.compile(r"^DA-(\d{4})-(\d{4})$")
 
@@ -279,6 +279,11 @@ class Application(models.Model):
         raise TransitionError(
             str(refusal) % {"status": Status(self.status).label, "kommune": self.municipality.title}
         )
+
+    @property
+    def status_tone(self) -> str:
+        """Return KERN's status colour of the state: info, warning, success or danger."""
+        return STATUS_TONES[self.status]
 
     @property
     def is_open(self) -> bool:
