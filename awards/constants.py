@@ -22,6 +22,18 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("zurückgezogen")
 
 
+# KERN's status colour of each state, for its badge (the label is always shown beside it):
+# in progress, the Kommune has to act, granted, refused.
+STATUS_TONES = {
+    Status.DRAFT: "info",
+    Status.SUBMITTED: "info",
+    Status.IN_REVIEW: "info",
+    Status.CHANGES_REQUESTED: "warning",
+    Status.APPROVED: "success",
+    Status.REJECTED: "danger",
+    Status.WITHDRAWN: "warning",
+}
+
 # An application in one of these states blocks a new one (a database constraint says so too).
 OPEN_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.CHANGES_REQUESTED)
 # The ministry holds the frozen evidence: the queue.

@@ -15,13 +15,62 @@ from digitalesamt.lib.http import Version
 from municipalities.constants import LinkCheckResult, PageKind, Scope
 from municipalities.models import Municipality
 
-from .constants import ACTIONS, AWAITING_REVIEW, OPEN_STATUSES, Status, Verdict
+from .constants import ACTIONS, AWAITING_REVIEW, OPEN_STATUSES, STATUS_TONES, Status, Verdict
 
 AWARD_NUMBER_PATTERN = re.compile(r"^DA-(\d{4})-(\d{4})$")
 
 
 def format_award_number(year: int, sequence: int) -> str:
     return f"DA-{year}-{sequence:04d}"
+
+
+# How people type a number from a plaque: any case, spaces or dashes anywhere, the prefix left
+# out, the running number unpadded ("da 2023 17", "2023-0017"), O for 0 and I or l for 1.
+_TYPED_SEPARATORS = re.compile(r"[\s\-‐‑–—_./]+")
+_TYPED_LETTERS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_TYPED_NUMBER = re.compile(r"([0-9]{4})(?:-([0-9]{1,4})|([0-9]{4}))", re.ASCII)
+# Longer input is no award number nor one slip away from one.
+_TYPED_MAX_LENGTH = 16
+
+
+def _typed_digits(text: str, separator: str = "") -> str:
+    """Return a typed number without its prefix and separators, letters read as digits."""
+    compact = _TYPED_SEPARATORS.sub(separator, text.strip().upper()).strip(separator)
+    if compact.startswith("DA"):
+        compact = compact[2:].lstrip(separator)
+    return compact.translate(_TYPED_LETTERS)
+
+
+def normalize_award_number(text: str) -> str | None:
+    """Read an award number as people type it: "da 2023 17" is DA-2023-0017; None if no number.
+
+    Without a separator the running number must have its four digits ("DA20230017"): in
+    "DA2023017" no one can tell which digit is missing.
+    """
+    if len(text) > _TYPED_MAX_LENGTH * 2:
+        return None
+    match = _TYPED_NUMBER.fullmatch(_typed_digits(text, separator="-"))
+    if not match:
+        return None
+    return format_award_number(int(match[1]), int(match[2] or match[3]))
+
+
+def _slip(typed: str, number: str) -> int | None:
+    """Rank how one typing slip turns `number` into `typed`: 0 swapped neighbours, 1 a digit
+    too many or too few, 2 a wrong digit; None if it takes more than one (or none)."""
+    if typed == number or abs(len(typed) - len(number)) > 1:
+        return None
+    first = next(
+        (i for i, (a, b) in enumerate(zip(typed, number, strict=False)) if a != b),
+        min(len(typed), len(number)),
+    )
+    if len(typed) != len(number):
+        shorter, longer = sorted((typed, number), key=len)
+        return 1 if shorter[first:] == longer[first + 1 :] else None
+    if typed[first + 1 :] == number[first + 1 :]:
+        return 2
+    swapped = typed[first : first + 2] == number[first : first + 2][::-1]
+    return 0 if swapped and typed[first + 2 :] == number[first + 2 :] else None
 
 
 class AwardQuerySet(models.QuerySet):
@@ -47,6 +96,26 @@ class AwardQuerySet(models.QuerySet):
 
     def valid(self) -> "AwardQuerySet":
         return self.filter(revoked_at__isnull=True)
+
+    def near(self, typed: str, limit: int = 3) -> list["Award"]:
+        """Return the awards whose number is one typing slip away from a number typed.
+
+        Swapped digits rank first, then a digit too many or too few, then a wrong digit.
+        Two queries; only asked when the typed number matches no award.
+        """
+        exact = normalize_award_number(typed)
+        typed = _typed_digits(exact or typed)
+        if not typed or len(typed) > _TYPED_MAX_LENGTH:
+            return []
+        ranked = []
+        for number in self.values_list("number", flat=True):
+            slip = _slip(typed, _typed_digits(number))
+            if slip is not None:
+                ranked.append((slip, number))
+        numbers = [number for _, number in sorted(ranked)[:limit]]
+        awards = self.filter(number__in=numbers).select_related("municipality")
+        found = {award.number: award for award in awards}
+        return [found[number] for number in numbers if number in found]
 
     def of_year(self, year: int) -> "AwardQuerySet":
         return self.filter(number__startswith=f"DA-{year}-")
@@ -210,6 +279,11 @@ class Application(models.Model):
         raise TransitionError(
             str(refusal) % {"status": Status(self.status).label, "kommune": self.municipality.title}
         )
+
+    @property
+    def status_tone(self) -> str:
+        """Return KERN's status colour of the state: info, warning, success or danger."""
+        return STATUS_TONES[self.status]
 
     @property
     def is_open(self) -> bool:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static as media_urls
 from django.contrib import admin
 from django.http import (
     HttpRequest,
@@ -50,6 +51,5 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Imported under another name: `static` is the template helper the favicon view calls.
+    urlpatterns += media_urls(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

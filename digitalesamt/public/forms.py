@@ -31,6 +31,8 @@ SORT_ORDERS = {
 }
 
 SEARCH_MAX_LENGTH = 100
+# The choices that narrow the list (the summary of the folded filters counts them).
+FILTERS = ("regierungsbezirk", "landkreis", "art")
 
 
 class HolderFilterForm(forms.Form):
@@ -114,6 +116,14 @@ class HolderFilterForm(forms.Form):
     def ignored_labels(self) -> list[str]:
         """Return the labels of the fields whose value was wrong and is ignored."""
         return [str(self.fields[name].label) for name in self.fields if name in self.errors]
+
+    def active_filter_count(self) -> int:
+        """Count the filters that narrow the list; the search term and the order are none."""
+        return sum(1 for name in FILTERS if self.data.get(name))
+
+    def sorted_otherwise(self) -> bool:
+        """Tell whether the list is in another order than newest first."""
+        return self.data.get("sortierung", "") not in ("", SORT_NEWEST)
 
 
 MESSAGE_MAX_LENGTH = 5000

@@ -281,6 +281,7 @@ def test_footer_links_the_legal_pages_and_names_the_provider_and_source(client):
         "/barrierefreiheit/",
         "/leichte-sprache/",
         "/offene-daten/",
+        "/pruefen/",
     ]
     assert current_links(html) == ["/datenschutz/"]
     assert "Gemeindeverzeichnis: © Statistisches Bundesamt (Destatis)" in html

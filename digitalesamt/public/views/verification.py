@@ -5,7 +5,6 @@
 an unknown number.
 """
 
-import re
 from datetime import datetime, time
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.documents.facts import ISSUER, TAGLINE, verification_url
-from awards.models import Award
+from awards.models import Award, normalize_award_number
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 
@@ -28,19 +27,18 @@ VERIFY_MAX_AGE = 60
 NUMBER_MAX_LENGTH = 40
 
 
-def normalize_award_number(text: str) -> str:
-    """Read a number as people type it from a plaque: " da-2021-0001", "DA 2021 0001"."""
-    compact = re.sub(r"[\s\-‐‑–—_]+", "", text).upper()
-    match = re.fullmatch(r"DA(\d{4})(\d{4})", compact)
-    return f"DA-{match[1]}-{match[2]}" if match else text.strip().upper()
-
-
 def find_award(number: str) -> Award | None:
-    return (
-        Award.objects.select_related("municipality")
-        .filter(number=normalize_award_number(number))
-        .first()
-    )
+    """Return the award of a number as typed ("da 2023 17"), or None."""
+    normalized = normalize_award_number(number)
+    if normalized is None:
+        return None
+    return Award.objects.select_related("municipality").filter(number=normalized).first()
+
+
+def _unknown(request: HttpRequest, number: str) -> HttpResponse:
+    """Say that no award has this number, and offer the numbers one typing slip away."""
+    context = {"number": number, "suggestions": Award.objects.near(number)}
+    return render(request, "public/verify_unknown.html", context, status=404)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -53,11 +51,10 @@ def verify_form(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("nummer", "").strip()
     if not number:
         return render(request, "public/verify_form.html")
-    normalized = normalize_award_number(number)
+    normalized = normalize_award_number(number) or number.upper()
     if "/" in normalized or len(normalized) > NUMBER_MAX_LENGTH:
         # No award number has a slash or is this long, and a slash would leave the page's path.
-        context = {"number": number[:NUMBER_MAX_LENGTH]}
-        return render(request, "public/verify_unknown.html", context, status=404)
+        return _unknown(request, number[:NUMBER_MAX_LENGTH])
     return redirect("awards:verify", number=normalized)
 
 
@@ -71,8 +68,7 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
             message = _("Keine Auszeichnung mit dieser Nummer.")
             response = JsonResponse({"error": message, "nummer": number.strip()}, status=404)
         else:
-            context = {"number": number.strip()}
-            response = render(request, "public/verify_unknown.html", context, status=404)
+            response = _unknown(request, number.strip())
     else:
         status = 410 if award.is_revoked else 200
         if as_json:
