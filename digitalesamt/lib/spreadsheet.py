@@ -28,6 +28,16 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def csv_value(cell: str) -> str:
+    """Return what `csv_cell` wrote for a text: its ' before a formula's first character dropped.
+
+    So that a file this module wrote reads back as the values it was written from.
+    """
+    if cell.startswith("'") and looks_like_formula(cell[1:]):
+        return cell[1:]
+    return cell
+
+
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """A CSV file German Excel opens with a double click: UTF-8 with BOM, ";" between cells."""
     buffer = io.StringIO()

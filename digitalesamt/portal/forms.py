@@ -146,13 +146,16 @@ class ProcedureLinkForm(forms.ModelForm):
 
 
 class ProcedureFileForm(LimitedUploadForm):
-    """Upload a procedure file (CSV or JSON in the import format) for a preview."""
+    """Upload a procedure file (CSV, XLSX or JSON in the import format) for a preview."""
 
     file = forms.FileField(
-        label=gettext_lazy("Datei (CSV oder JSON)"),
+        label=gettext_lazy("Datei (CSV, Excel oder JSON)"),
         widget=forms.ClearableFileInput(
             attrs={
-                "accept": ".csv,.json,text/csv,application/json",
+                "accept": (
+                    ".csv,.xlsx,.json,text/csv,application/json,"
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                ),
             }
         ),
         error_messages={

@@ -6,7 +6,15 @@ object of another Kommune there (the test says which).
 
 from django.urls import path
 
-from .views import application, central, coat_of_arms, procedures, submitting, upload
+from .views import (
+    application,
+    central,
+    coat_of_arms,
+    procedure_files,
+    procedures,
+    submitting,
+    upload,
+)
 
 app_name = "portal"
 
@@ -46,6 +54,20 @@ urlpatterns = [
         "verfahren/import/uebernehmen/",
         upload.procedure_import_confirm,
         name="procedure_import_confirm",
+    ),
+    path("verfahren/export.csv", procedure_files.procedure_export_csv, name="procedure_export_csv"),
+    path(
+        "verfahren/export.xlsx", procedure_files.procedure_export_xlsx, name="procedure_export_xlsx"
+    ),
+    path(
+        "verfahren/import/vorlage.csv",
+        procedure_files.procedure_template_csv,
+        name="procedure_template_csv",
+    ),
+    path(
+        "verfahren/import/vorlage.xlsx",
+        procedure_files.procedure_template_xlsx,
+        name="procedure_template_xlsx",
     ),
     path("wappen/", coat_of_arms.coat_of_arms, name="coat_of_arms"),
     path("wappen/bild.png", coat_of_arms.coat_of_arms_image, name="coat_of_arms_image"),

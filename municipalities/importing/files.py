@@ -63,6 +63,9 @@ class Problem:
 class ProblemList(list):
     """Problems in the order found: the first `limit` are kept, the rest only counted.
 
+    Problems of the file as a whole (line None; a few at most) are always kept, since they
+    decide whether any row of it can be taken.
+
     `limit` is settings.IMPORT_MAX_REPORTED_PROBLEMS unless given. A file of millions of bad
     rows thus costs the memory of a hundred problems; `omitted` and `lines` still count them all.
     """
@@ -80,7 +83,8 @@ class ProblemList(list):
         if problem.line is not None and problem.line != self._last_line:
             self.lines += 1
             self._last_line = problem.line
-        if len(self) < self.limit:
+        # A problem of the file as a whole is always kept: it decides whether any row is taken.
+        if len(self) < self.limit or problem.line is None:
             super().append(problem)
         else:
             self.omitted += 1

@@ -88,6 +88,16 @@ class ImportPlan:
         return not self.errors
 
     @property
+    def only_row_errors(self) -> bool:
+        """True if every error belongs to a row, so that the other rows could be taken."""
+        return all(problem.line is not None for problem in self.errors)
+
+    @property
+    def rows_without_errors(self) -> int:
+        """Number of rows read that have no error."""
+        return max(self.rows - self.error_lines, 0)
+
+    @property
     def procedures(self) -> list[PlannedProcedure]:
         return [*self.new, *self.changed, *self.unchanged]
 

@@ -4,16 +4,22 @@ How the format's open points are decided is told in procedures.py.
 """
 
 import csv
+import datetime
 import io
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
+from digitalesamt.lib.spreadsheet import csv_value
 from municipalities.validation import codepoint, control_character, shown
 
 from .files import (
@@ -32,7 +38,12 @@ OPTIONAL_COLUMNS = ("ozg_id", "aktiv")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 KEY_SEPARATOR = "|"
 CSV_DELIMITERS = (";", ",", "\t")
-SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".numbers"})
+# Read: .xlsx (read_xlsx). Refused with a hint: the rest, .xlsm for its macros.
+SPREADSHEET_EXTENSIONS = frozenset({".xlsm", ".xls", ".ods", ".numbers"})
+# An .xlsx is a ZIP: what it may unpack to, as a multiple of the upload's limit, and how many
+# parts it may have, so that a small file cannot unpack to gigabytes.
+XLSX_MAX_UNPACKED_FACTOR = 20
+XLSX_MAX_PARTS = 500
 
 # (position, {column: text}, problem); see Records.
 Row = tuple[int, dict[str, str], str | None]
@@ -58,10 +69,12 @@ class Records:
 def read_file(data: bytes, filename: str = "", *, max_rows: int | None = None) -> Records:
     """Decode a procedure file and split it into rows; raise ImportFileError if unreadable.
 
-    A JSON file of more than `max_rows` entries is refused here; a CSV file's rows are counted
-    as they are read (plan_import stops after `max_rows`).
+    A JSON file of more than `max_rows` entries is refused here; the rows of a CSV file or an
+    Excel workbook are counted as they are read (plan_import stops after `max_rows`).
     """
     text_format = detect_format(filename)
+    if text_format == "xlsx":
+        return read_xlsx(data)
     text, _encoding = decode_text(data)
     if text_format is None:
         text_format = "json" if text.lstrip()[:1] in ("[", "{") else "csv"
@@ -71,7 +84,7 @@ def read_file(data: bytes, filename: str = "", *, max_rows: int | None = None) -
 def detect_format(filename: str) -> str | None:
     """Return "csv" or "json" by the file's extension, or None when the content must decide."""
     extension = PurePath(filename).suffix.lower() if filename else ""
-    if extension in (".csv", ".json"):
+    if extension in (".csv", ".json", ".xlsx"):
         return extension[1:]
     if extension in SPREADSHEET_EXTENSIONS:
         raise ImportFileError.about_file(
@@ -144,7 +157,7 @@ def _csv_rows(
         if len(values) > width and any(value.strip() for value in values[width:]):
             yield line, {}, _too_many_values(len(values), width)
             continue
-        yield line, dict(zip(header, values, strict=False)), None
+        yield line, dict(zip(header, map(csv_value, values), strict=False)), None
     for problem in unreadable:
         yield problem.line, {}, problem.message
 
@@ -154,6 +167,111 @@ def _too_many_values(found: int, width: int) -> str:
         "Die Zeile hat %(found)d Werte, der Kopf nur %(width)d Spalten. Enthält ein Wert das "
         "Trennzeichen, muss er in Anführungszeichen stehen."
     ) % {"found": found, "width": width}
+
+
+def read_xlsx(data: bytes) -> Records:
+    """Read the first sheet of an Excel workbook (.xlsx): a header row, then one row a procedure.
+
+    Cells are taken as Excel shows them: numbers without a fraction as digits (a LeiKa key typed
+    as a number), "ja"/"nein" for TRUE/FALSE. The XML parts are parsed by the standard library's
+    expat, which fetches no external entities and stops entity expansion bombs.
+    """
+    unreadable = ImportFileError.about_file(
+        _(
+            "Die Datei ist keine lesbare Excel-Arbeitsmappe (.xlsx). Bitte speichern Sie sie in "
+            "Excel erneut als „Excel-Arbeitsmappe“ oder als „CSV UTF-8“."
+        )
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+            unpacked = sum(part.file_size for part in parts)
+        if len(parts) > XLSX_MAX_PARTS or unpacked > (
+            XLSX_MAX_UNPACKED_FACTOR * settings.PROCEDURE_FILE_MAX_BYTES
+        ):
+            raise unreadable
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        cells = sheet.iter_rows(values_only=True)
+        header_line, header_cells = 0, ()
+        for number, row in enumerate(cells, start=1):
+            if any(_xlsx_text(cell).strip() for cell in row):
+                header_line, header_cells = number, row
+                break
+    except ImportFileError:
+        raise
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, OSError, ValueError):
+        raise unreadable from None
+    header = [_xlsx_text(cell).strip().lower() for cell in header_cells]
+    while header and not header[-1]:
+        header.pop()
+    records = Records(
+        rows=iter(()),
+        columns=set(header),
+        label=_("Zeile %(line)s"),
+        total=max((sheet.max_row or 0) - header_line, 0),
+    )
+    duplicates = sorted(name for name, count in Counter(header).items() if name and count > 1)
+    for name in duplicates:
+        records.errors.append(
+            Problem(
+                None, _("Die Spalte „%(column)s“ kommt mehrfach vor.") % {"column": shown(name)}
+            )
+        )
+    _check_columns(records, header)
+    if records.errors:
+        records.rows_follow = False
+        workbook.close()
+        return records
+    records.rows = _xlsx_rows(workbook, cells, header, header_line, unreadable)
+    return records
+
+
+def _xlsx_rows(
+    workbook: Any, cells: Iterator[tuple], header: list[str], header_line: int, unreadable
+) -> Iterator[Row]:
+    width = len(header)
+    try:
+        for line, row in enumerate(cells, start=header_line + 1):
+            values = [_xlsx_text(cell) for cell in row]
+            if not any(value.strip() for value in values):
+                continue
+            if any(value.strip() for value in values[width:]):
+                yield line, {}, _too_many_values(len(values), width)
+                continue
+            record = dict(zip(header, values, strict=False))
+            character = next(
+                (c for value in values if (c := control_character(value)) is not None), None
+            )
+            if character is not None:
+                yield (
+                    line,
+                    {},
+                    _(
+                        "Die Zeile enthält ein Steuerzeichen oder ungültiges Zeichen (%(char)s). "
+                        "Bitte entfernen Sie es."
+                    )
+                    % {"char": codepoint(character)},
+                )
+                continue
+            yield line, record, None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise unreadable from None
+    finally:
+        workbook.close()
+
+
+def _xlsx_text(value: Any) -> str:
+    """Return a cell's value as the text the import format expects."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
 def read_json(text: str, *, max_rows: int | None = None) -> Records:

@@ -37,13 +37,17 @@ class _StalePlan(Exception):
     """A link of the plan no longer exists."""
 
 
-def apply_plan(plan: ImportPlan) -> None:
+def apply_plan(plan: ImportPlan, *, skip_rows_with_errors: bool = False) -> None:
     """Save a checked plan in one transaction: create new links, update changed ones.
 
-    Refuse a plan with errors. Raise ImportConflict, with nothing saved, when the database
-    no longer matches the plan (another import saved the same links meanwhile).
+    Refuse a plan with errors, unless `skip_rows_with_errors` is given and every error
+    belongs to a row: then the rows without errors are saved, all of them or none, and the
+    rows with errors are left out (the portal's explicit second choice). An error of the file
+    as a whole (too many rows, past the cap of links) always refuses it. Raise ImportConflict,
+    with nothing saved, when the database no longer matches the plan (another import saved
+    the same links meanwhile).
     """
-    if plan.errors:
+    if plan.errors and not (skip_rows_with_errors and plan.only_row_errors):
         raise PlanHasErrors(_("Die Datei enthält Fehler; es wurde nichts gespeichert."))
     if not plan.new and not plan.changed:
         return

@@ -12,11 +12,17 @@ What the format leaves open is decided here:
 - Encoding: as for every import (files.py): UTF-8 with or without BOM; a file that is not
   valid UTF-8 is read as Windows-1252, which is what Excel writes for "CSV
   (Trennzeichen-getrennt)". Binary files and UTF-16 ("Unicode-Text") are refused, and so are
-  spreadsheets (.xlsx, .xls, .ods) by their extension, with a hint to save as CSV.
-- Format: `.csv` or `.json` by extension; any other name is sniffed (a file starting with `[` or
-  `{` is JSON). CSV delimiter: whichever of `;`, `,` and tab splits the header into the known
-  column names; Excel's `sep=;` first line is honoured. Header names are case-insensitive;
-  unknown columns are ignored with a warning.
+  spreadsheets other than .xlsx (.xls, .xlsm, .ods) by their extension, with a hint to save as
+  CSV. In an .xlsx, numbers without a fraction are read as digits and TRUE/FALSE as ja/nein; a
+  workbook that unpacks to more than 20 times the upload limit is refused.
+- A CSV cell of `'` followed by `=`, `+`, `-` or `@` is read without the `'`: that is how
+  digitalesamt.lib.spreadsheet keeps Excel from running text as a formula, so the portal's
+  export (procedure_export.py) reads back unchanged.
+- Format: `.csv`, `.xlsx` (the first sheet of an Excel workbook) or `.json` by extension; any
+  other name is sniffed (a file starting with `[` or `{` is JSON). CSV delimiter: whichever
+  of `;`, `,` and tab splits the header into the known column names; Excel's `sep=;` first
+  line is honoured. Header names are case-insensitive; unknown columns are ignored with a
+  warning.
 - JSON: a list of objects with the column names as keys, or an object `{"verfahren": [...]}`.
   `leika_schluessel` may also be a list of keys and `aktiv` a boolean.
 - Positions: CSV rows by their physical line number (header = line 1, a quoted line break
@@ -32,6 +38,9 @@ What the format leaves open is decided here:
   a later row that says otherwise gets a warning, not an error.
 - A procedure's services are the keys the file names for it: keys it had before and the file no
   longer names are removed.
+- A file with bad rows is refused as a whole; the portal offers, as an explicit second choice,
+  to save only its rows without errors (`apply_plan(plan, skip_rows_with_errors=True)`: the
+  same transaction, checks and limits; an error of the file as a whole still refuses it).
 - Links in the database that the file does not mention are left alone; a file deactivates a
   procedure with `aktiv` = `nein`, it never deletes one.
 - Limits: a file uploaded in the portal has at most settings.PROCEDURE_FILE_MAX_ROWS rows (the

@@ -48,7 +48,8 @@
     wrapper.appendChild(input);
     wrapper.appendChild(status);
     wrapper.appendChild(results);
-    container.appendChild(wrapper);
+    // Above the field it fills: one searches first, then sees the key arrive below.
+    container.insertBefore(wrapper, container.firstChild);
 
     var timer = null;
     var latest = 0;

@@ -694,7 +694,9 @@ def test_counts_are_printed_with_a_thousands_dot():
         (b"ars,titel\x01\x02\x03\x04\x05", "verfahren.csv", NOT_TEXT),
         (b"\x81\x8d\x8f\x90", "verfahren.csv", NOT_TEXT),
         ("ars\n".encode("utf-16"), "verfahren.csv", "UTF-16"),
-        (b"ars;titel", "verfahren.xlsx", "Tabellen im Format .xlsx"),
+        (b"ars;titel", "verfahren.xls", "Tabellen im Format .xls können nicht gelesen werden"),
+        # .xlsx is read since issue 13; a file that is no workbook is told so.
+        (b"ars;titel", "verfahren.xlsx", "keine lesbare Excel-Arbeitsmappe"),
         (b"[{", "verfahren.json", "Die JSON-Datei ist fehlerhaft (Zeile 1, Spalte 3)."),
         (b'{"a": 1}', "verfahren.json", "muss eine Liste von Verfahren enthalten"),
     ],

@@ -389,9 +389,12 @@ def test_upload_with_bad_rows_shows_them_and_saves_nothing(
     assert "Zeile 3" in page and "keine http- oder https-Adresse" in page
     assert "Zeile 4" in page and "gehört nicht zu Ihrer Kommune" in page
     assert "Zeile 5" in page and "Unbekannter LeiKa-Schlüssel 99999999999999" in page
-    assert reverse("portal:procedure_import_confirm") not in page
+    # All or nothing: the file cannot be taken as it is; since issue 13 the only choice offered
+    # is the explicit one of the row without errors (tests/portal/test_import_help.py).
+    body = response.content.decode()
+    assert ">Übernehmen<" not in body
+    assert "Nur die fehlerfreie Zeile übernehmen" in page
     assert not ProcedureLink.objects.exists()
-    assert PENDING_IMPORT not in clerk_client.session
 
 
 def test_upload_a_good_file_previews_then_confirm_saves(clerk_client, kommune, catalogue):
@@ -487,10 +490,12 @@ def test_upload_refuses_a_file_larger_than_five_megabytes(clerk_client, kommune,
     ("name", "content", "message"),
     [
         (
-            "verfahren.xlsx",
-            b"PK\x03\x04rest",
-            "Tabellen im Format .xlsx können nicht gelesen werden",
+            "verfahren.xls",
+            b"\xd0\xcf\x11\xe0rest",
+            "Tabellen im Format .xls können nicht gelesen werden",
         ),
+        # .xlsx is read since issue 13; a file that is no workbook is told so.
+        ("verfahren.xlsx", b"PK\x03\x04rest", "Die Datei ist keine lesbare Excel-Arbeitsmappe"),
         ("verfahren.csv", b"PK\x03\x04rest", "Die Datei ist keine Textdatei, sondern ZIP/Excel"),
         ("verfahren.csv", b"", "Die Datei ist leer."),
         ("verfahren.csv", b"   \n", "Die Datei ist leer."),

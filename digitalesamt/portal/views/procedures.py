@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from municipalities.constants import Scope
 from municipalities.models import ProcedureLink, Service
+from municipalities.service_search import search_services
 from municipalities.validation import LEIKA_PATTERN
 
 from ..access import get_own_link_or_404, municipal_staff_required
@@ -160,12 +161,10 @@ def _set_active(request: HttpRequest, pk: int, *, active: bool) -> HttpResponse:
 @municipal_staff_required
 @require_GET
 def service_search(request: HttpRequest) -> JsonResponse:
-    """Find LeiKa services by name or key prefix for the form's autocomplete."""
+    """Find LeiKa services by words, stems, synonyms or key prefix for the form's search."""
     term = request.GET.get("q", "").strip()[:100]
     results: list[dict[str, str]] = []
     if len(term) >= 2:
-        matches = Service.objects.filter(
-            Q(name__icontains=term) | Q(leika_key__startswith=term)
-        ).order_by("name", "leika_key")[:SEARCH_RESULTS]
-        results = [{"key": s.leika_key, "name": s.name} for s in matches]
+        matches = search_services(term, limit=SEARCH_RESULTS)
+        results = [{"key": entry.key, "name": entry.name} for entry in matches]
     return JsonResponse({"results": results})

@@ -63,9 +63,18 @@ def procedure_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(issue))
         return _upload_page(request, form)
     _discard_pending(request)
-    if plan.is_valid and (plan.new or plan.changed):
+    if _takeable(plan):
         _store_pending(request, data, filename, plan)
     return _preview_page(request, plan, filename)
+
+
+def _takeable(plan: ImportPlan) -> bool:
+    """Whether a preview offers to save: the whole file, or only its rows without errors."""
+    return plan.only_row_errors and bool(plan.new or plan.changed)
+
+
+# The value of the confirm button that takes only the rows without errors.
+ONLY_ROWS_WITHOUT_ERRORS = "fehlerfrei"
 
 
 @municipal_staff_required
@@ -86,8 +95,24 @@ def procedure_import_confirm(request: HttpRequest) -> HttpResponse:
         )
     data, entry = pending
     filename = entry["filename"]
+    # All or nothing unless the clerk chose the second button: only the rows without errors.
+    partial = request.POST.get("umfang") == ONLY_ROWS_WITHOUT_ERRORS
     plan = plan_import(data, filename=filename, only_municipality=municipality)
-    if not plan.is_valid or not (plan.new or plan.changed):
+    if not plan.is_valid and not partial:
+        # The preview offered only the second choice; the first cannot take this file.
+        _discard_pending(request)
+        if _takeable(plan):
+            _store_pending(request, data, filename, plan)
+        return _preview_page(
+            request,
+            plan,
+            filename,
+            notice=_(
+                "Die Datei hat fehlerhafte Zeilen und wurde nicht übernommen. Korrigieren Sie "
+                "die Datei, oder übernehmen Sie ausdrücklich nur die fehlerfreien Zeilen."
+            ),
+        )
+    if not _takeable(plan):
         _discard_pending(request)
         return _preview_page(
             request,
@@ -111,27 +136,40 @@ def procedure_import_confirm(request: HttpRequest) -> HttpResponse:
             ),
         )
     try:
-        apply_plan(plan)
+        # The same saving code and limits for both choices, in one transaction.
+        apply_plan(plan, skip_rows_with_errors=partial)
     except ImportConflict as error:
         # Another import overtook this one: show what the file would do now.
         _discard_pending(request)
         plan = plan_import(data, filename=filename, only_municipality=municipality)
-        if plan.is_valid and (plan.new or plan.changed):
+        if _takeable(plan):
             _store_pending(request, data, filename, plan)
         return _preview_page(request, plan, filename, notice=str(error))
     _discard_pending(request)
-    messages.success(
-        request,
-        _("Die Datei wurde übernommen: %(new)s, %(changed)s.")
-        % {
-            "new": ngettext("%(n)d Verfahren neu", "%(n)d Verfahren neu", len(plan.new))
-            % {"n": len(plan.new)},
-            "changed": ngettext(
-                "%(n)d Verfahren geändert", "%(n)d Verfahren geändert", len(plan.changed)
+    counts = {
+        "new": ngettext("%(n)d Verfahren neu", "%(n)d Verfahren neu", len(plan.new))
+        % {"n": len(plan.new)},
+        "changed": ngettext(
+            "%(n)d Verfahren geändert", "%(n)d Verfahren geändert", len(plan.changed)
+        )
+        % {"n": len(plan.changed)},
+    }
+    if plan.is_valid:
+        messages.success(request, _("Die Datei wurde übernommen: %(new)s, %(changed)s.") % counts)
+    else:
+        counts["left_out"] = ngettext(
+            "%(n)d fehlerhafte Zeile wurde nicht übernommen",
+            "%(n)d fehlerhafte Zeilen wurden nicht übernommen",
+            plan.error_lines,
+        ) % {"n": plan.error_lines}
+        messages.success(
+            request,
+            _(
+                "Die fehlerfreien Zeilen wurden übernommen: %(new)s, %(changed)s. "
+                "%(left_out)s; korrigieren Sie sie und laden Sie sie erneut hoch."
             )
-            % {"n": len(plan.changed)},
-        },
-    )
+            % counts,
+        )
     return redirect("portal:procedures")
 
 
@@ -142,6 +180,8 @@ def plan_fingerprint(plan: ImportPlan) -> str:
         for group, procedures in (("new", plan.new), ("changed", plan.changed))
         for procedure in procedures
     ]
+    # Which rows are left out belongs to what the clerk saw and chose.
+    summary.append(["errors", plan.error_lines, [problem.line for problem in plan.errors]])
     encoded = json.dumps(summary, default=str, sort_keys=True).encode()
     return hashlib.sha256(encoded).hexdigest()
 
@@ -216,6 +256,7 @@ def _preview_page(
 ) -> HttpResponse:
     confirmable = request.session.get(PENDING_IMPORT) is not None
     row_errors = [issue for issue in plan.errors if issue.line is not None]
+    good_rows = plan.rows_without_errors
     return render(
         request,
         "portal/procedure_preview.html",
@@ -224,6 +265,15 @@ def _preview_page(
             "filename": filename,
             "plan": plan,
             "confirmable": confirmable,
+            # The second choice, offered only when some rows have errors.
+            "partial": confirmable and not plan.is_valid,
+            "partial_label": ngettext(
+                "Nur die fehlerfreie Zeile übernehmen",
+                "Nur die %(n)s fehlerfreien Zeilen übernehmen",
+                good_rows,
+            )
+            % {"n": number(good_rows)},
+            "partial_value": ONLY_ROWS_WITHOUT_ERRORS,
             "notice": notice,
             "new_rows": [_procedure_row(p) for p in plan.new[:PREVIEW_ROWS]],
             "changed_rows": [_procedure_row(p) for p in plan.changed[:PREVIEW_ROWS]],
