@@ -7,21 +7,26 @@ typed stays "ae", so the fold works both ways), accents dropped, and any run of 
 or spaces one space. `Municipality.search_name` stores it for every Kommune (the importer and
 `save()` write it), and a query is normalised with the same function before it is compared.
 
-`rank()` compares a normalised query with a normalised name, in Python and so the same on
-every database: exact, then prefix, then part of the name, then fuzzy (every query word is a
-word of the name, the start of one, or, from five letters on, one edit away from one: a
-letter left out, added, changed or two swapped). The names of all Kommunen are a few thousand
-short strings; the public list keeps them once per data version (digitalesamt/public).
+`NameIndex` ranks normalised names for a normalised query, in Python and so the same on every
+database: exact (spaces aside), then prefix, then part of the name, then fuzzy: from five
+letters on, the whole name one edit away (a letter left out, added, changed, or two neighbours
+swapped), then every query word the start of a word of the name or one edit away from one.
+The fuzzy candidates come from the words' one-deletion variants (the "symmetric delete"
+method), so a query looks up a few dozen keys instead of comparing every name.
 """
 
+import bisect
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
 
-# Ranks of a match, best first; None is no match.
+# Ranks of a match, best first.
 EXACT = 0
 PREFIX = 1
 CONTAINS = 2
-FUZZY = 3
+FUZZY = 3  # the whole name one edit away ("Muenchn")
+FUZZY_WORD = 4  # each query word a word of the name or near one ("Muenchn" in "Garching b.München")
 # Query words shorter than this must be typed right (a typo in "Au" matches half of Bavaria).
 FUZZY_MIN_LENGTH = 5
 
@@ -45,55 +50,90 @@ def one_edit_apart(a: str, b: str) -> bool:
     if len(a) > len(b):
         a, b = b, a
     start = 0
-    limit = len(a)
-    while start < limit and a[start] == b[start]:
+    while start < len(a) and a[start] == b[start]:
         start += 1
-    if len(a) == len(b):
-        if a[start + 1 :] == b[start + 1 :]:  # one letter changed
-            return True
-        # two neighbours swapped
-        return (
-            start + 1 < len(a)
-            and a[start] == b[start + 1]
-            and a[start + 1] == b[start]
-            and a[start + 2 :] == b[start + 2 :]
-        )
-    return a[start:] == b[start + 1 :]  # one letter more in b
-
-
-def _word_matches(query_word: str, name_words: list[str]) -> bool:
-    for word in name_words:
-        if word.startswith(query_word):
-            return True
-        if len(query_word) >= FUZZY_MIN_LENGTH and (
-            one_edit_apart(query_word, word) or one_edit_apart(query_word, word[: len(query_word)])
-        ):
-            return True
-    return False
-
-
-def rank(query: str, name: str) -> int | None:
-    """Return how well a normalised query names a normalised name (EXACT … FUZZY) or None."""
-    if not query or not name:
-        return None
-    if name == query or name.replace(" ", "") == query.replace(" ", ""):
-        return EXACT
-    if name.startswith(query):
-        return PREFIX
-    if query in name:
-        return CONTAINS
-    name_words = name.split()
-    if all(_word_matches(word, name_words) for word in query.split()):
-        return FUZZY
-    if len(query) >= FUZZY_MIN_LENGTH and one_edit_apart(
-        query.replace(" ", ""), name.replace(" ", "")
-    ):
-        return FUZZY
-    return None
+    if len(a) < len(b):
+        return a[start:] == b[start + 1 :]  # one letter more in b
+    if a[start + 1 :] == b[start + 1 :]:  # one letter changed
+        return True
+    return (  # two neighbours swapped
+        start + 1 < len(a)
+        and a[start] == b[start + 1]
+        and a[start + 1] == b[start]
+        and a[start + 2 :] == b[start + 2 :]
+    )
 
 
 def names_exactly(query: str, name: str) -> bool:
     """Tell whether a normalised query is the name itself, allowing one typo from 5 letters on."""
-    if rank(query, name) == EXACT:
+    if query.replace(" ", "") == name.replace(" ", ""):
         return True
     return len(query) >= FUZZY_MIN_LENGTH and one_edit_apart(query, name)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+class NameIndex:
+    """The normalised names of many Kommunen, ready to rank for a query (`match`)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        self.compact = [name.replace(" ", "") for name in self.names]
+        words: set[tuple[str, int]] = set()
+        for position, name in enumerate(self.names):
+            words.update((word, position) for word in name.split())
+            words.add((self.compact[position], position))
+        self.words = sorted(words)
+        self.variants: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for word, position in self.words:
+            if len(word) >= FUZZY_MIN_LENGTH - 1:
+                for variant in _deletions(word):
+                    self.variants[variant].append((word, position))
+
+    def match(self, query: str) -> dict[int, int]:
+        """Return {position of a name: rank} for every name the normalised query matches."""
+        if not query:
+            return {}
+        compact = query.replace(" ", "")
+        ranks: dict[int, int] = {}
+        for position, name in enumerate(self.names):
+            if name == query or self.compact[position] == compact:
+                ranks[position] = EXACT
+            elif name.startswith(query):
+                ranks[position] = PREFIX
+            elif query in name:
+                ranks[position] = CONTAINS
+        if len(compact) >= FUZZY_MIN_LENGTH:
+            for position in self._near(compact, whole=True):
+                ranks.setdefault(position, FUZZY)
+        fuzzy = None
+        for word in query.split():
+            found = self._starting(word)
+            if len(word) >= FUZZY_MIN_LENGTH:
+                found |= self._near(word)
+            fuzzy = found if fuzzy is None else fuzzy & found
+        for position in fuzzy or ():
+            ranks.setdefault(position, FUZZY_WORD)
+        return ranks
+
+    def _starting(self, prefix: str) -> set[int]:
+        """Positions of the names with a word that starts with `prefix`."""
+        found = set()
+        start = bisect.bisect_left(self.words, (prefix, -1))
+        for word, position in self.words[start:]:
+            if not word.startswith(prefix):
+                break
+            found.add(position)
+        return found
+
+    def _near(self, word: str, *, whole: bool = False) -> set[int]:
+        """Positions of the names with a word one edit away from `word` (`whole`: the name)."""
+        return {
+            position
+            for variant in _deletions(word)
+            for candidate, position in self.variants.get(variant, ())
+            if (not whole or candidate == self.compact[position])
+            and one_edit_apart(word, candidate)
+        }

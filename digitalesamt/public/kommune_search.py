@@ -7,14 +7,13 @@ start of a Regionalschlüssel. The names are compared in Python against an index
 Kommune (pk, normalised name, kind, VG, seat's postal code, ARS), built with one query once per
 data version and kept in the versioned cache, so the ranking is the same on every database.
 
-Ranks, best first: exact name, prefix, part of the name, fuzzy; within each, the Kommunen
-before the Landkreise and Bezirke of the same name ("Coburg" is the Stadt first, the Landkreis
-second), unless a title word asks for a kind ("Landkreis Coburg"); a VG found through a member
-right after the member would be. A term that names a Landkreis or Regierungsbezirk also offers
-the list filtered by it.
+Ranks, best first: exact name, prefix, part of the name, fuzzy; within each, a Gemeinde before
+a VG and a VG before a Landkreis or Bezirk of the same name ("Coburg" is the Stadt first, the
+Landkreis second), unless a title word asks for a kind ("Landkreis Coburg"); a VG found through
+a member right after the member would be. A term that names a Landkreis or Regierungsbezirk
+also offers the list filtered by it.
 """
 
-import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -25,7 +24,7 @@ from django.db.models import Case, Exists, Q, Value, When
 from digitalesamt.lib.cache import memory
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality, PostalCode
-from municipalities.search import EXACT, PREFIX, names_exactly, normalize, rank
+from municipalities.search import EXACT, PREFIX, NameIndex, names_exactly, normalize
 
 INDEX_TIMEOUT = 300
 AREA_KINDS = (Kind.LANDKREIS, Kind.BEZIRK)
@@ -67,6 +66,7 @@ class Entry(NamedTuple):
 @dataclass(frozen=True)
 class SearchIndex:
     entries: tuple[Entry, ...]
+    names: NameIndex
     # Whether `import_postcodes` has run; without it only the seats' postal codes are known.
     postcodes: bool
 
@@ -104,29 +104,37 @@ def _order(column: str, ranks: dict[int, int]) -> Case:
 def search_index(token: str) -> SearchIndex:
     """Return the index of every Kommune for the data version `token` (one query, or none).
 
-    The index is read on every search the results cache misses; each process keeps it in the
-    memory of digitalesamt.lib.cache (not in the shared cache, whose read would cost more than
-    the query), for INDEX_TIMEOUT seconds at most, since a Kommune renamed without an award
-    changes no version.
+    The index is needed on every search the results cache misses. Each process keeps the one of
+    the newest version (not in the shared cache, whose read would cost more than the query) as
+    long as its mark in the memory of digitalesamt.lib.cache lives: INDEX_TIMEOUT seconds at
+    most, since a Kommune renamed without an award changes no version.
     """
     key = f"public:search-index:{token}"
-    kept = memory.get(key)
-    if kept is not None:
-        rows, postcodes = pickle.loads(kept)  # noqa: S301 - our own bytes, never a visitor's
-        return SearchIndex(tuple(map(Entry._make, rows)), postcodes)
+    kept = _kept.get(key)
+    if kept is not None and memory.get(key) is not None:
+        return kept
     # Whether any postal code is stored, in the same query: an uncorrelated EXISTS, which both
     # SQLite and PostgreSQL evaluate once.
     rows = list(
-        Municipality.objects.order_by()
+        Municipality.objects.order_by("ars")
         .annotate(postcodes=Exists(PostalCode.objects.all()))
         .values_list(*Entry._fields, "postcodes")
     )
-    postcodes = any(row[-1] for row in rows[:1])
-    entries = [row[:-1] for row in rows]
+    entries = tuple(Entry._make(row[:-1]) for row in rows)
+    index = SearchIndex(
+        entries=entries,
+        names=NameIndex([entry.search_name for entry in entries]),
+        postcodes=any(row[-1] for row in rows[:1]),
+    )
     if settings.VERSIONED_MEMORY_BYTES:
-        body = pickle.dumps((entries, postcodes), protocol=pickle.HIGHEST_PROTOCOL)
-        memory.put(key, body, settings.VERSIONED_MEMORY_BYTES, INDEX_TIMEOUT)
-    return SearchIndex(tuple(map(Entry._make, entries)), postcodes)
+        _kept.clear()
+        _kept[key] = index
+        memory.put(key, b"1", settings.VERSIONED_MEMORY_BYTES, INDEX_TIMEOUT)
+    return index
+
+
+# The index of the newest version this process was asked for, valid while its mark lives.
+_kept: dict[str, SearchIndex] = {}
 
 
 def split_title(query: str) -> tuple[str, tuple[str, ...]]:
@@ -146,10 +154,10 @@ def find(term: str, index: SearchIndex) -> Found:
         _find_number(compact, index, found)
     else:
         _find_name(normalize(term), index, found)
-    entries = {entry.pk: entry for entry in index.entries if entry.pk in found.ranks}
+    vgs = {entry.pk: entry.verwaltungsgemeinschaft_id for entry in index.entries}
     found.holder_ranks = {pk: value * 2 for pk, value in found.ranks.items()}
     for pk, value in found.ranks.items():
-        vg_id = entries[pk].verwaltungsgemeinschaft_id
+        vg_id = vgs[pk]
         if vg_id is not None:
             via_member = value * 2 + 1
             found.holder_ranks[vg_id] = min(found.holder_ranks.get(vg_id, via_member), via_member)
@@ -162,25 +170,32 @@ def _find_number(digits: str, index: SearchIndex, found: Found) -> None:
         codes = set(PostalCode.objects.filter(code=digits).values_list("municipality", flat=True))
     for entry in index.entries:
         if entry.pk in codes or entry.postal_code == digits or entry.ars == digits:
-            found.ranks[entry.pk] = EXACT
+            found.ranks[entry.pk] = EXACT * 3 + _penalty(entry.kind, ())
         elif entry.ars.startswith(digits):
-            found.ranks[entry.pk] = PREFIX * 2
+            found.ranks[entry.pk] = PREFIX * 3 + _penalty(entry.kind, ())
+
+
+def _penalty(kind: str, kinds: tuple[str, ...]) -> int:
+    """Within a rank: a Gemeinde, then a VG, then a Landkreis or Bezirk; a title's kinds first."""
+    base = 2 if kind in AREA_KINDS else 1 if kind == Kind.VG else 0
+    if kinds:
+        return 0 if kind in kinds else max(base, 1)
+    return base
 
 
 def _find_name(query: str, index: SearchIndex, found: Found) -> None:
     if not query:
         return
     rest, kinds = split_title(query)
+    scores: dict[int, int] = {}
+    for position, tier in index.names.match(query).items():
+        scores[position] = tier * 3 + _penalty(index.entries[position].kind, kinds)
+    if kinds:
+        for position, tier in index.names.match(rest).items():
+            score = tier * 3 + _penalty(index.entries[position].kind, kinds)
+            scores[position] = min(scores.get(position, score), score)
+    found.ranks = {index.entries[position].pk: score for position, score in scores.items()}
     for entry in index.entries:
-        scores = []
-        tier = rank(query, entry.search_name)
-        if tier is not None:
-            penalty = entry.kind not in kinds if kinds else entry.kind in AREA_KINDS
-            scores.append(tier * 2 + penalty)
-        if kinds and (tier := rank(rest, entry.search_name)) is not None:
-            scores.append(tier * 2 + (entry.kind not in kinds))
-        if scores:
-            found.ranks[entry.pk] = min(scores)
         if entry.kind in AREA_KINDS and (
             names_exactly(query, entry.search_name)
             or (entry.kind in kinds and names_exactly(rest, entry.search_name))
