@@ -11,8 +11,8 @@ or spaces one space. `Municipality.search_name` stores it for every Kommune (the
 database: exact (spaces aside), then prefix, then part of the name, then fuzzy: from five
 letters on, the whole name one edit away (a letter left out, added, changed, or two neighbours
 swapped), then every query word the start of a word of the name or one edit away from one.
-The fuzzy candidates come from the words' one-deletion variants (the "symmetric delete"
-method), so a query looks up a few dozen keys instead of comparing every name.
+The fuzzy candidates are the query's own one-edit variants over the letters the names use (a
+few hundred dictionary look-ups), so a query compares no name letter by letter.
 """
 
 import bisect
@@ -71,8 +71,15 @@ def names_exactly(query: str, name: str) -> bool:
     return len(query) >= FUZZY_MIN_LENGTH and one_edit_apart(query, name)
 
 
-def _deletions(word: str) -> set[str]:
-    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+def _edits(word: str, alphabet: str) -> set[str]:
+    """Every string one edit away from `word`: a letter left out, swapped, changed or added."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(left + right[1:] for left, right in splits if right),
+        *(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1),
+        *(left + letter + right[1:] for left, right in splits if right for letter in alphabet),
+        *(left + letter + right for left, right in splits for letter in alphabet),
+    }
 
 
 class NameIndex:
@@ -81,16 +88,14 @@ class NameIndex:
     def __init__(self, names: Sequence[str]) -> None:
         self.names = list(names)
         self.compact = [name.replace(" ", "") for name in self.names]
-        words: set[tuple[str, int]] = set()
+        self.by_word: dict[str, list[int]] = defaultdict(list)
+        self.by_compact: dict[str, list[int]] = defaultdict(list)
         for position, name in enumerate(self.names):
-            words.update((word, position) for word in name.split())
-            words.add((self.compact[position], position))
-        self.words = sorted(words)
-        self.variants: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for word, position in self.words:
-            if len(word) >= FUZZY_MIN_LENGTH - 1:
-                for variant in _deletions(word):
-                    self.variants[variant].append((word, position))
+            for word in set(name.split()):
+                self.by_word[word].append(position)
+            self.by_compact[self.compact[position]].append(position)
+        self.words = sorted(self.by_word)
+        self.alphabet = "".join(sorted(set("".join(self.compact))))
 
     def match(self, query: str) -> dict[int, int]:
         """Return {position of a name: rank} for every name the normalised query matches."""
@@ -106,13 +111,13 @@ class NameIndex:
             elif query in name:
                 ranks[position] = CONTAINS
         if len(compact) >= FUZZY_MIN_LENGTH:
-            for position in self._near(compact, whole=True):
+            for position in self._near(compact, self.by_compact):
                 ranks.setdefault(position, FUZZY)
         fuzzy = None
         for word in query.split():
             found = self._starting(word)
             if len(word) >= FUZZY_MIN_LENGTH:
-                found |= self._near(word)
+                found |= self._near(word, self.by_word)
             fuzzy = found if fuzzy is None else fuzzy & found
         for position in fuzzy or ():
             ranks.setdefault(position, FUZZY_WORD)
@@ -120,20 +125,17 @@ class NameIndex:
 
     def _starting(self, prefix: str) -> set[int]:
         """Positions of the names with a word that starts with `prefix`."""
-        found = set()
-        start = bisect.bisect_left(self.words, (prefix, -1))
-        for word, position in self.words[start:]:
+        found: set[int] = set()
+        for word in self.words[bisect.bisect_left(self.words, prefix) :]:
             if not word.startswith(prefix):
                 break
-            found.add(position)
+            found.update(self.by_word[word])
         return found
 
-    def _near(self, word: str, *, whole: bool = False) -> set[int]:
-        """Positions of the names with a word one edit away from `word` (`whole`: the name)."""
+    def _near(self, word: str, table: dict[str, list[int]]) -> set[int]:
+        """Positions under the keys of `table` one edit away from `word`."""
         return {
             position
-            for variant in _deletions(word)
-            for candidate, position in self.variants.get(variant, ())
-            if (not whole or candidate == self.compact[position])
-            and one_edit_apart(word, candidate)
+            for candidate in _edits(word, self.alphabet)
+            for position in table.get(candidate, ())
         }
