@@ -241,3 +241,10 @@ def test_search_name_follows_the_name(db):
 
     municipality.refresh_from_db()
     assert municipality.search_name == "weissenburg i bay"
+
+
+def test_the_open_data_page_attributes_the_postal_codes_to_openstreetmap(client, db):
+    content = client.get(reverse("awards:opendata")).content.decode()
+
+    assert "© OpenStreetMap-Mitwirkende" in content
+    assert 'href="https://opendatacommons.org/licenses/odbl/"' in content
