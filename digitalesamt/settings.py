@@ -276,6 +276,8 @@ OZG_SYNC_BATCH_SIZE = env.int("OZG_SYNC_BATCH_SIZE", default=100)
 # `sync_procedures --file`: the most bytes a saved dump or CSV download may hold (unpacked, for
 # a .gz); all of Bavaria is about 150 MB of JSON.
 OZG_SOURCE_FILE_MAX_BYTES = env.int("OZG_SOURCE_FILE_MAX_BYTES", default=512 * 1024 * 1024)
+# `import_postcodes FILE`: the most bytes of a postcode file; all of Germany is about 1 MB.
+POSTCODE_FILE_MAX_BYTES = env.int("POSTCODE_FILE_MAX_BYTES", default=20 * 1024 * 1024)
 
 # --- accounts ---
 # Login, invitations and password reset live under /konto/; after login each user lands where

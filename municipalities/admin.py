@@ -23,6 +23,7 @@ from .models import (
     DUPLICATE_URL_MESSAGE,
     Municipality,
     OnlineServicePlatform,
+    PostalCode,
     ProcedureLink,
     Service,
     Threshold,
@@ -470,6 +471,27 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Deleting would silently drop the service from every procedure link.
+        return False
+
+
+@admin.register(PostalCode)
+class PostalCodeAdmin(admin.ModelAdmin):
+    """Read only: `import_postcodes` replaces them all, so an edit would be lost."""
+
+    list_display = ("code", "municipality", "place")
+    list_select_related = ("municipality",)
+    search_fields = ("=code", "municipality__name", "place")
+    search_help_text = _("Postleitzahl, Name der Kommune oder Ort")
+    fields = ("code", "municipality", "place")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -2,6 +2,7 @@
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from digitalesamt.lib import linkcheck
 
 from .constants import TITLE_PREFIXES, Kind, LinkCheckResult, Scope, SourceCoverage
+from .search import normalize
 from .validation import (
     URL_MAX_LENGTH,
     ars_validator,
@@ -97,6 +99,11 @@ class Municipality(models.Model):
     )
     ags = models.CharField(_("Gemeindeschlüssel (AGS)"), max_length=8, blank=True, db_index=True)
     name = models.CharField(_("Name"), max_length=120, db_index=True)
+    # The name as search compares it (municipalities.search.normalize), kept by save() and
+    # the register import; never edited by hand.
+    search_name = models.CharField(
+        _("Name für die Suche"), max_length=120, db_index=True, blank=True, editable=False
+    )
     register_name = models.CharField(
         _("Name im Gemeindeverzeichnis"),
         max_length=120,
@@ -168,6 +175,13 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.ars})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = normalize(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def title(self) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality
+from municipalities.search import normalize
 from municipalities.signals import register_changed
 
 from .coordinates import COORDINATE_PLACES
@@ -44,6 +45,7 @@ NAME_SUFFIXES = (", GKSt", ", St", ", M", ", Landeshauptstadt", " (VGem)")
 IMPORTED_FIELDS = (
     "ags",
     "name",
+    "search_name",
     "register_name",
     "kind",
     "seat",
@@ -80,6 +82,10 @@ class Unit:
     landkreis: str | None = None
     verwaltungsgemeinschaft: str | None = None
     line: int = 0
+
+    @property
+    def search_name(self) -> str:
+        return normalize(self.name)
 
     def values(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in IMPORTED_FIELDS}

@@ -12,7 +12,7 @@ from pytest_django.asserts import assertContains, assertInHTML
 from awards.models import Application, ThresholdReminder, UndeliveredMail
 from digitalesamt.lib.admin import external_link
 from municipalities.constants import Kind
-from municipalities.models import Municipality, ProcedureLink, Service, Threshold
+from municipalities.models import Municipality, PostalCode, ProcedureLink, Service, Threshold
 from tests.factories import (
     AwardFactory,
     MunicipalityFactory,
@@ -68,6 +68,9 @@ EXTRA_SAMPLES = {
     "auth.Group": lambda: Group.objects.create(name="Prüfer"),
     "django_tasks_database.DBTaskResult": make_task_result,
     "municipalities.Membership": make_membership,
+    "municipalities.PostalCode": lambda: PostalCode.objects.create(
+        code="63768", municipality=MunicipalityFactory(name="Hösbach"), place="Hösbach"
+    ),
     "awards.Application": lambda: Application.objects.create(municipality=MunicipalityFactory()),
     "axes.AccessAttempt": lambda: make_login_failure("AccessAttempt"),
     "axes.AccessFailureLog": lambda: make_login_failure("AccessFailureLog"),

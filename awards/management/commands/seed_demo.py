@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 
 from awards import demo, demo_source
 from awards.models import Award
-from municipalities.models import Municipality, Service
+from municipalities.importing.postcodes import SAMPLE_POSTCODES
+from municipalities.models import Municipality, PostalCode, Service
 
 
 class Command(BaseCommand):
@@ -48,6 +49,12 @@ class Command(BaseCommand):
             call_command("import_municipalities", stdout=self.stdout, stderr=self.stderr)
         if not Service.objects.exists():
             call_command("import_services", stdout=self.stdout, stderr=self.stderr)
+        if not PostalCode.objects.exists():
+            # A sample of a few Kommunen (municipalities/data/README.md), not all of Bavaria.
+            self.stdout.write(_("Postleitzahlen: nur die Stichprobe einiger Kommunen."))
+            call_command(
+                "import_postcodes", str(SAMPLE_POSTCODES), stdout=self.stdout, stderr=self.stderr
+            )
 
         plan = demo.seed(seed_value=seed)
         source = demo_source.load_demo_source(plan)

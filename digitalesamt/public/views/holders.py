@@ -15,22 +15,24 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from awards.models import Award
 from digitalesamt.lib.cache import versioned_bytes
 from digitalesamt.lib.http import Version, conditional, digest, is_plain_visitor
-from municipalities.constants import GEMEINDE_KINDS, Kind
+from municipalities.constants import Kind
 from municipalities.models import Municipality
 
 from ..forms import SORT_NEWEST, SORT_ORDERS, HolderFilterForm
+from ..kommune_search import Entry, Found, find, search_index
 from ..version import public_version
 
 PAGE_SIZE = 25
@@ -44,40 +46,6 @@ LIST_MAX_AGE = 60
 MEMBERS_SHOWN = 3
 # How many Kommunen without the title a search lists below the results.
 OTHERS_SHOWN = 10
-
-
-# Words people put before a name ("Markt Hösbach", "Landkreis Regensburg") and the kinds they mean.
-TITLE_WORDS = {
-    "gemeinde": GEMEINDE_KINDS,
-    "markt": (Kind.MARKT,),
-    "stadt": (Kind.STADT, Kind.GROSSE_KREISSTADT, Kind.KREISFREIE_STADT),
-    "große kreisstadt": (Kind.GROSSE_KREISSTADT,),
-    "kreisfreie stadt": (Kind.KREISFREIE_STADT,),
-    "landeshauptstadt": (Kind.KREISFREIE_STADT,),
-    "verwaltungsgemeinschaft": (Kind.VG,),
-    "vg": (Kind.VG,),
-    "landkreis": (Kind.LANDKREIS,),
-    "landratsamt": (Kind.LANDKREIS,),
-    "lkr.": (Kind.LANDKREIS,),
-    "regierungsbezirk": (Kind.BEZIRK,),
-    "bezirk": (Kind.BEZIRK,),
-}
-
-
-def matching(term: str) -> Q:
-    """Return the condition for Kommunen a search term names: name, ARS prefix or postal code."""
-    compact = term.replace(" ", "")
-    if compact.isdigit():
-        return Q(ars__startswith=compact) | Q(postal_code=compact)
-    condition = Q(name__icontains=term)
-    lowered = term.lower()
-    if len(lowered) != len(term):  # lowering changed the length: no safe way to cut a word off
-        return condition
-    for word, kinds in sorted(TITLE_WORDS.items(), key=lambda item: -len(item[0])):
-        rest = term[len(word) :].strip()
-        if lowered.startswith(f"{word} ") and rest:
-            return condition | Q(kind__in=kinds, name__icontains=rest)
-    return condition
 
 
 @dataclass
@@ -135,14 +103,17 @@ def _results_region(request: HttpRequest, key: str) -> tuple[str, str]:
 
     def build() -> bytes:
         # Rendered from the normalized parameters, so the region is what its key says.
-        return json.dumps(_render_results(QueryDict(_normalized_parameters(request)))).encode()
+        parameters = _normalized_parameters(request)
+        # The data version without the query string (list_version appends it).
+        data_token = request.version.token.removesuffix(f"|{parameters}")
+        return json.dumps(_render_results(QueryDict(parameters), data_token)).encode()
 
     region = versioned_bytes(f"public:holders:region:{key}", build, timeout=LIST_CACHE_TIMEOUT)
     title, content = json.loads(region)
     return title, mark_safe(content)  # noqa: S308 - rendered by our own template
 
 
-def _render_results(query: QueryDict) -> tuple[str, str]:
+def _render_results(query: QueryDict, token: str) -> tuple[str, str]:
     """Render the results region for a query string; nothing in it depends on the visitor."""
     areas = Municipality.objects.of_kind(Kind.BEZIRK, Kind.LANDKREIS).order_by("ars")
     form = HolderFilterForm(query, areas=areas)
@@ -152,13 +123,10 @@ def _render_results(query: QueryDict) -> tuple[str, str]:
     sort = values["sortierung"] or SORT_NEWEST
 
     awards = Award.objects.valid()
+    # Without a term nothing is searched; the hint on postal codes then needs no caveat.
+    found = find(term, search_index(token)) if term else Found(postcodes=True)
     if term:
-        found = Municipality.objects.filter(matching(term))
-        members = found.filter(verwaltungsgemeinschaft__isnull=False)
-        awards = awards.filter(
-            Q(municipality__in=found.values("pk"))
-            | Q(municipality__in=members.values("verwaltungsgemeinschaft"))
-        )
+        awards = awards.filter(found.holders())
     if bezirk := form.areas_by_ars.get(values["regierungsbezirk"]):
         inside = Municipality.objects.in_regierungsbezirk(bezirk.pk)
         awards = awards.filter(municipality__in=inside.values("pk"))
@@ -167,17 +135,20 @@ def _render_results(query: QueryDict) -> tuple[str, str]:
         awards = awards.filter(municipality__in=inside.values("pk"))
     if values["art"]:
         awards = awards.filter(municipality__kind=values["art"])
+    # With a term, the best matches first ("Coburg": the Stadt, then the Landkreis), each rank
+    # in the chosen order.
+    order = (found.holder_order(), *SORT_ORDERS[sort]) if term else SORT_ORDERS[sort]
     awards = awards.select_related(
         "municipality", "municipality__landkreis", "municipality__regierungsbezirk"
-    ).order_by(*SORT_ORDERS[sort])
+    ).order_by(*order)
 
     paginator = Paginator(awards, PAGE_SIZE)
     requested = _page_number(query.get("seite", ""))
     page = paginator.get_page(requested)
     if requested > paginator.num_pages and paginator.count:
         ignored.append(_("Seite"))
-    results = _results(page, term)
-    others = _others(term) if term else []
+    results = _results(page, found)
+    others = _others(found) if term else []
 
     link_parameters = QueryDict(mutable=True)
     for name, value in values.items():
@@ -197,20 +168,22 @@ def _render_results(query: QueryDict) -> tuple[str, str]:
         "others": others[:OTHERS_SHOWN],
         "more_others": len(others) > OTHERS_SHOWN,
         "holder_total": Award.objects.valid().count(),
+        "suggestions": _suggestions(found.areas) if term else [],
+        "postcodes": found.postcodes,
     }
     content = render_to_string("public/_list_content.html", context)
     return _list_title(term, page), content
 
 
-def _results(page: Page, term: str) -> list[Result]:
+def _results(page: Page, found: Found) -> list[Result]:
     """Wrap the page's awards; with a search, name the member Gemeinden it matched (one query)."""
     results = [Result(award=award) for award in page.object_list]
     vg_ids = [r.award.municipality_id for r in results if r.award.municipality.kind == Kind.VG]
-    if not (term and vg_ids):
+    if not (found.ranks and vg_ids):
         return results
     members = Municipality.objects.filter(
-        matching(term), verwaltungsgemeinschaft_id__in=vg_ids
-    ).order_by("name", "ars")
+        pk__in=list(found.ranks), verwaltungsgemeinschaft_id__in=vg_ids
+    ).order_by(found.order(), "name", "ars")
     by_vg: dict[int, list[Municipality]] = {}
     for member in members:
         by_vg.setdefault(member.verwaltungsgemeinschaft_id, []).append(member)
@@ -221,16 +194,69 @@ def _results(page: Page, term: str) -> list[Result]:
     return results
 
 
-def _others(term: str) -> list[Municipality]:
+def _others(found: Found) -> list[Municipality]:
     """Kommunen a search names that hold no award, neither themselves nor through their VG."""
+    if not found.ranks:
+        return []
     holders = Award.objects.valid().values("municipality")
     return list(
-        Municipality.objects.filter(matching(term))
+        Municipality.objects.filter(pk__in=list(found.ranks))
         .exclude(pk__in=holders)
         .exclude(verwaltungsgemeinschaft__in=holders)
         .select_related("landkreis")
-        .order_by("name", "ars")[: OTHERS_SHOWN + 1]
+        .order_by(found.order(), "name", "ars")[: OTHERS_SHOWN + 1]
     )
+
+
+@dataclass
+class Suggestion:
+    """The list filtered by an area a search names: "6 Digitale Ämter im Landkreis Coburg"."""
+
+    text: str
+    parameter: str
+    ars: str
+
+
+def _suggestions(areas: list[Entry]) -> list[Suggestion]:
+    """Offer the filter of each Landkreis and Regierungsbezirk a term names (one query)."""
+    if not areas:
+        return []
+    counts = Award.objects.valid().aggregate(
+        **{
+            f"area_{area.pk}": Count(
+                "pk",
+                filter=Q(municipality_id=area.pk)
+                | Q(
+                    **{
+                        "municipality__landkreis_id"
+                        if area.kind == Kind.LANDKREIS
+                        else "municipality__regierungsbezirk_id": area.pk
+                    }
+                ),
+            )
+            for area in areas
+        }
+    )
+    suggestions = []
+    for area in areas:
+        count = counts[f"area_{area.pk}"]
+        if not count:
+            continue
+        values = {"count": count, "name": area.name}
+        if area.kind == Kind.LANDKREIS:
+            text = ngettext(
+                "%(count)s Digitales Amt im Landkreis %(name)s",
+                "%(count)s Digitale Ämter im Landkreis %(name)s",
+                count,
+            )
+            parameter = "landkreis"
+        else:
+            text = ngettext(
+                "%(count)s Digitales Amt in %(name)s", "%(count)s Digitale Ämter in %(name)s", count
+            )
+            parameter = "regierungsbezirk"
+        suggestions.append(Suggestion(text % values, parameter, area.ars))
+    return suggestions
 
 
 def _list_title(term: str, page: Page) -> str:
