@@ -174,9 +174,11 @@ STORAGES = {
     },
 }
 
-# EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587, consolemail://),
-# turned into Django 6.1's MAILERS.
+# EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587, consolemail://,
+# filemail:// into EMAIL_FILE_PATH: what dev.py uses), turned into Django 6.1's MAILERS.
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+# Where filemail:// writes each sent batch of mails as a file (relative to the project folder).
+_email_file_path = BASE_DIR / env.str("EMAIL_FILE_PATH", default="dev-mail")
 _email_options = {
     "host": _email.get("EMAIL_HOST"),
     "port": _email.get("EMAIL_PORT"),
@@ -192,6 +194,8 @@ MAILERS = {
         "OPTIONS": (
             {key: value for key, value in _email_options.items() if value not in (None, "")}
             if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+            else {"file_path": str(_email_file_path)}
+            if _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
             else {}
         ),
     }

@@ -1,7 +1,8 @@
 """The rules for the values a Kommune enters: ARS, procedure URLs, LeiKa keys and free text.
 
 One place for the model, the portal's form and the file importer, so that a URL the form
-refuses is refused by an import with the same words.
+refuses is refused by an import with the same words, and an address typed without its scheme
+("www.hoesbach.de/hund") is completed to https:// by each of them alike.
 
 A procedure is one URL however it is spelt. `normalize_url` gives the canonical form that is
 stored, and `url_key` the key that is counted, which also ignores the scheme and a trailing
@@ -29,6 +30,8 @@ SHOWN_VALUE_LENGTH = 80
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # RFC 3986: unreserved characters may be written as themselves or percent-encoded.
 UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# A scheme ("https:", "mailto:", "javascript:"), not a host with a port ("amt.example:8080").
+SCHEME_PREFIX = re.compile(r"[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
 PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 # What stays as it is in a path or query; anything else (non-ASCII, space, "|") is encoded.
 PATH_SAFE = "/%:@!$&'()*+,;=[]~"
@@ -202,11 +205,26 @@ def url_key_expression(field: str = "url") -> Func:
     )
 
 
+def completed_url(url: str) -> str:
+    """Return an address typed without a scheme ("www.amt.example/hund") with https:// in front.
+
+    People type addresses as the browser's address bar shows them. Anything with a scheme of
+    its own (ftp:, mailto:, javascript:) or not starting like a host name stays as it is, for
+    the checks below to refuse.
+    """
+    if url.startswith("//"):
+        return f"https:{url}"
+    if url[0].isalnum() and not SCHEME_PREFIX.match(url):
+        return f"https://{url}"
+    return url
+
+
 def clean_procedure_url(value: str) -> str:
     """Return a procedure's URL in its canonical form; raise ValidationError saying why not."""
     url = value.strip()
     if not url:
         raise ValidationError(_("Die URL fehlt."), code="required")
+    url = completed_url(url)
     if not url.lower().startswith(("http://", "https://")):
         raise ValidationError(
             _(

@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from digitalesamt.lib import mail
+from digitalesamt.lib.forms import SaysWhatToDo
 from municipalities.models import Membership, Municipality
 
 from . import second_factor
 from .invitations import InvitationError, check_new_email, pending_invitation, same_address
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(SaysWhatToDo, AuthenticationForm):
     """Log in by e-mail address (the username of invited users) or username."""
 
     error_messages = {
@@ -32,7 +33,11 @@ class LoginForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         username = self.fields["username"]
         username.label = _("E-Mail-Adresse oder Benutzername")
+        username.error_messages["required"] = _(
+            "Geben Sie Ihre E-Mail-Adresse oder Ihren Benutzernamen ein."
+        )
         self.fields["password"].label = _("Passwort")
+        self.fields["password"].error_messages["required"] = _("Geben Sie Ihr Passwort ein.")
         # Django sets max_length after the field is built, so nothing checks it: a name no
         # user can have would reach authenticate() and the record of failed attempts.
         username.validators.append(
@@ -51,7 +56,7 @@ class LoginForm(AuthenticationForm):
         return username.lower() if "@" in username else username
 
 
-class PasswordResetRequestForm(PasswordResetForm):
+class PasswordResetRequestForm(SaysWhatToDo, PasswordResetForm):
     """Send the reset link from SITE_URL; an invited user who lost the invitation gets one too.
 
     Saved by the worker (digitalesamt.accounts.tasks), never in a request; each mail is then
@@ -61,6 +66,9 @@ class PasswordResetRequestForm(PasswordResetForm):
     def __init__(self, *args: object, **kwargs: object):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = _("E-Mail-Adresse")
+        self.fields["email"].error_messages["required"] = _(
+            "Geben Sie die E-Mail-Adresse ein, mit der Sie sich anmelden."
+        )
 
     def get_users(self, email: str):
         users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
@@ -85,20 +93,32 @@ class PasswordResetRequestForm(PasswordResetForm):
         mail.send_later(email_template_name.removesuffix(".txt"), context, [to_email])
 
 
-class NewPasswordForm(SetPasswordForm):
+class NewPasswordForm(SaysWhatToDo, SetPasswordForm):
     """Choose a password, with German labels."""
 
     def __init__(self, *args: object, **kwargs: object):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = _("Neues Passwort")
         self.fields["new_password2"].label = _("Neues Passwort wiederholen")
+        self.fields["new_password1"].error_messages["required"] = _(
+            "Geben Sie ein neues Passwort ein."
+        )
+        self.fields["new_password2"].error_messages["required"] = _(
+            "Geben Sie das neue Passwort noch einmal ein."
+        )
 
 
-class InviteForm(forms.Form):
+class InviteForm(SaysWhatToDo, forms.Form):
     """Invite a clerk of a Kommune or a reviewer of the ministry."""
 
     email = forms.EmailField(
-        label=gettext_lazy("E-Mail-Adresse"), help_text=gettext_lazy("wird der Benutzername")
+        label=gettext_lazy("E-Mail-Adresse"),
+        help_text=gettext_lazy("wird der Benutzername"),
+        error_messages={
+            "required": gettext_lazy(
+                "Geben Sie die E-Mail-Adresse der Person ein, die Sie einladen."
+            )
+        },
     )
     municipality = forms.ModelChoiceField(
         label=gettext_lazy("Kommune"),
@@ -129,7 +149,7 @@ class InviteForm(forms.Form):
         return cleaned
 
 
-class AppCodeForm(forms.Form):
+class AppCodeForm(SaysWhatToDo, forms.Form):
     """The six-digit code an authenticator app shows."""
 
     code = forms.CharField(
@@ -139,6 +159,11 @@ class AppCodeForm(forms.Form):
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
+        error_messages={
+            "required": gettext_lazy(
+                "Geben Sie die 6 Ziffern ein, die Ihre Authenticator-App gerade zeigt."
+            )
+        },
     )
 
     def clean_code(self) -> str:
@@ -150,7 +175,7 @@ class AppCodeForm(forms.Form):
         return code
 
 
-class RecoveryCodeForm(forms.Form):
+class RecoveryCodeForm(SaysWhatToDo, forms.Form):
     """One of the ten recovery codes, e.g. "k3f9-q2mx"."""
 
     code = forms.CharField(
@@ -160,6 +185,11 @@ class RecoveryCodeForm(forms.Form):
         ),
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": gettext_lazy(
+                "Geben Sie einen Ihrer Wiederherstellungscodes ein, z. B. k3f9-q2mx."
+            )
+        },
     )
 
     def clean_code(self) -> str:

@@ -8,6 +8,7 @@ its type here, not on each form. templates/forms/errors.html is the error summar
 from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext as _
 
 # The KERN class of a widget's input, by the widget's `input_type` or its kind.
 INPUT_CLASSES = {
@@ -64,7 +65,34 @@ class KernFormRenderer(TemplatesSetting):
     bound_field_class = KernBoundField
 
 
-class PageForm(forms.Form):
+def required_message(field: forms.Field, label: str) -> str:
+    """Return what to do when a required field is empty, built from its label (GOV.UK style)."""
+    widget = field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        return _("Setzen Sie das Häkchen bei „%(label)s“.") % {"label": label}
+    if isinstance(widget, forms.FileInput):
+        return _("Wählen Sie eine Datei für „%(label)s“ aus.") % {"label": label}
+    if isinstance(field, forms.ChoiceField):
+        return _("Wählen Sie „%(label)s“ aus.") % {"label": label}
+    return _("Geben Sie „%(label)s“ ein.") % {"label": label}
+
+
+class SaysWhatToDo:
+    """Mixin: an empty required field says what to do, never Django's "This field is required."
+
+    A field's own `error_messages["required"]` wins; only Django's default message is replaced,
+    by one built from the field's label as it stands when the form is cleaned.
+    """
+
+    def full_clean(self) -> None:
+        default = str(forms.Field.default_error_messages["required"])
+        for name, field in self.fields.items():
+            if str(field.error_messages.get("required", "")) == default:
+                field.error_messages["required"] = required_message(field, self[name].label)
+        super().full_clean()
+
+
+class PageForm(SaysWhatToDo, forms.Form):
     """A form that shares its page with others: its ids carry its own prefix, names do not."""
 
     id_prefix = "form"

@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.formats import number_format
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from .forms import SaysWhatToDo
+
 View = Callable[..., HttpResponse]
 
 
@@ -84,7 +86,7 @@ def upload_too_large(request: HttpRequest) -> bool:
     return bool(handler and handler.exceeded)
 
 
-class LimitedUploadForm(forms.Form):
+class LimitedUploadForm(SaysWhatToDo, forms.Form):
     """A form with one file field (`upload_field`) of at most `max_bytes`.
 
     A subclass usually makes `max_bytes` a property that reads a setting.

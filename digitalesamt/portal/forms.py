@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from digitalesamt.lib.forms import PageForm
+from digitalesamt.lib.forms import PageForm, SaysWhatToDo
 from digitalesamt.lib.uploads import LimitedUploadForm, megabytes
 from municipalities.constants import Scope
 from municipalities.models import Municipality, ProcedureLink, Service, SourceRecord, number
@@ -47,7 +47,13 @@ class CommentField(forms.CharField):
         return clean_text(super().clean(value), multiline=True)
 
 
-class ProcedureLinkForm(forms.ModelForm):
+URL_REQUIRED = gettext_lazy(
+    "Geben Sie die Adresse des Online-Verfahrens ein, zum Beispiel "
+    "https://www.buergerservice.example/antrag"
+)
+
+
+class ProcedureLinkForm(SaysWhatToDo, forms.ModelForm):
     """Add or edit one online procedure of the user's Kommune."""
 
     leika_keys = forms.CharField(
@@ -58,14 +64,21 @@ class ProcedureLinkForm(forms.ModelForm):
         ),
         max_length=LEIKA_KEYS_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": gettext_lazy(
+                "Geben Sie mindestens einen LeiKa-Schlüssel ein, zum Beispiel 99050012104000."
+            )
+        },
     )
     # A plain text field: the form field for URLs would add https:// to anything and answer a
-    # "javascript:" address with a generic message; clean_url says what is wrong.
+    # "javascript:" address with a generic message; clean_url (clean_procedure_url) completes an
+    # address typed without https:// and says what is wrong with any other.
     url = forms.CharField(
         label=gettext_lazy("URL"),
         max_length=ProcedureLink._meta.get_field("url").max_length,
         help_text=gettext_lazy("Die Adresse, unter der das Verfahren online beginnt (https://…)."),
         widget=forms.URLInput(),
+        error_messages={"required": URL_REQUIRED},
     )
 
     class Meta:
@@ -74,6 +87,19 @@ class ProcedureLinkForm(forms.ModelForm):
         widgets = {
             "title": forms.TextInput(),
             "scope": forms.RadioSelect(),
+        }
+        error_messages = {
+            "title": {
+                "required": gettext_lazy(
+                    "Geben Sie einen Titel ein, zum Beispiel „Hundesteuer anmelden“."
+                )
+            },
+            "scope": {
+                "required": gettext_lazy(
+                    "Wählen Sie aus, wer das Verfahren betreibt: Ihre Kommune (kommunal) oder "
+                    "der Freistaat (zentral)."
+                )
+            },
         }
         help_texts = {
             "scope": gettext_lazy(
@@ -102,6 +128,10 @@ class ProcedureLinkForm(forms.ModelForm):
 
     def clean_url(self) -> str:
         url = clean_procedure_url(self.cleaned_data["url"])
+        if url != self.data.get(self.add_prefix("url")):
+            # Show the completed address back if the form comes back with another error.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("url")] = url
         other = (
             ProcedureLink.objects.same_procedure(self.municipality, url)
             .exclude(pk=self.instance.pk)
@@ -230,7 +260,7 @@ class CentralSearchForm(forms.Form):
     )
 
 
-class CentralProceduresForm(forms.Form):
+class CentralProceduresForm(SaysWhatToDo, forms.Form):
     """The central procedures a clerk ticked to add to the Kommune's list."""
 
     record = forms.ModelMultipleChoiceField(

@@ -10,8 +10,9 @@ from tests.factories import MunicipalityFactory, ServiceFactory
 BAD_URLS = [
     ("", "required"),
     ("   ", "required"),
-    ("amt.example/hund", "scheme"),
+    ("/hund", "scheme"),
     ("javascript:alert(1)", "scheme"),
+    ("mailto:amt@amt.example", "scheme"),
     ("ftp://amt.example/hund", "scheme"),
     ("https://amt example/hund", "invalid"),
     ("https://", "invalid"),
@@ -29,6 +30,34 @@ def test_clean_procedure_url_returns_the_normalized_url():
     assert clean_procedure_url("  HTTPS://Amt.Example/antrag?x=1#start ") == (
         "https://amt.example/antrag?x=1"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "completed"),
+    [
+        ("www.hoesbach.de/hund", "https://www.hoesbach.de/hund"),
+        ("  amt.example/hund  ", "https://amt.example/hund"),
+        ("amt.example:8443/hund", "https://amt.example:8443/hund"),
+        ("//amt.example/hund", "https://amt.example/hund"),
+    ],
+)
+def test_clean_procedure_url_completes_an_address_typed_without_https(typed, completed):
+    assert clean_procedure_url(typed) == completed
+
+
+@pytest.mark.django_db
+def test_the_file_import_completes_an_address_without_https_like_the_form():
+    kommune = MunicipalityFactory()
+    key = ServiceFactory().leika_key
+    text = (
+        "ars;titel;url;zustaendigkeit;leika_schluessel\n"
+        f"{kommune.ars};Titel;www.hoesbach.de/hund;kommunal;{key}\n"
+    )
+
+    plan = plan_import(text.encode(), filename="verfahren.csv")
+
+    assert not plan.errors
+    assert [procedure.url for procedure in plan.new] == ["https://www.hoesbach.de/hund"]
 
 
 @pytest.mark.parametrize(("url", "code"), BAD_URLS)

@@ -187,7 +187,8 @@ def test_add_procedure_normalizes_the_url_and_links_the_services(clerk_client, k
     ("url", "message"),
     [
         # The words of the import (municipalities.validation): one rule, one message.
-        ("amt.example/hund", "„amt.example/hund“ ist keine http- oder https-Adresse"),
+        # "amt.example/hund" is completed to https:// (tests/portal/test_form_errors.py).
+        ("/hund", "„/hund“ ist keine http- oder https-Adresse"),
         ("javascript:alert(1)", "„javascript:alert(1)“ ist keine http- oder https-Adresse"),
         ("ftp://amt.example/hund", "„ftp://amt.example/hund“ ist keine http- oder https-Adresse"),
         (
