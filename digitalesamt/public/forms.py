@@ -9,6 +9,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from digitalesamt.lib.forms import SaysWhatToDo
 from municipalities.constants import Kind
 from municipalities.models import Municipality
 
@@ -129,7 +130,7 @@ class HolderFilterForm(forms.Form):
 MESSAGE_MAX_LENGTH = 5000
 
 
-class AccessibilityFeedbackForm(forms.Form):
+class AccessibilityFeedbackForm(SaysWhatToDo, forms.Form):
     """Report a barrier: only the message is required, everything else may stay empty."""
 
     message = forms.CharField(
@@ -138,6 +139,9 @@ class AccessibilityFeedbackForm(forms.Form):
         # the server says so instead.
         validators=[MaxLengthValidator(MESSAGE_MAX_LENGTH)],
         widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={
+            "required": _("Beschreiben Sie, was Sie auf der Seite nicht nutzen konnten.")
+        },
     )
     page = forms.CharField(
         label=_("Betroffene Seite"),
@@ -157,6 +161,12 @@ class AccessibilityFeedbackForm(forms.Form):
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "invalid": _(
+                "Geben Sie eine E-Mail-Adresse im richtigen Format ein, zum Beispiel "
+                "name@beispiel.de, oder lassen Sie das Feld leer."
+            )
+        },
     )
     # A trap for spam bots: hidden from people (and from screen readers) by the stylesheet;
     # whoever fills it in is not a person reading the page.

@@ -382,7 +382,9 @@ def test_feedback_without_a_message_is_refused_and_keeps_the_input(
     html = text(response)
     assert response.status_code == 200
     assert "Bitte korrigieren Sie die markierten Angaben." in html
-    assert "Dieses Feld ist zwingend erforderlich." in html
+    # What to do, not Django's "Dieses Feld ist zwingend erforderlich."
+    assert "Beschreiben Sie, was Sie auf der Seite nicht nutzen konnten." in html
+    assert "Dieses Feld ist zwingend erforderlich." not in html
     assert re.search(r'<textarea[^>]*name="message"[^>]*aria-invalid="true"', html)
     assert 'value="Erika Mustermann"' in html
     assert 'value="erika@example.org"' in html
@@ -392,7 +394,9 @@ def test_feedback_without_a_message_is_refused_and_keeps_the_input(
 def test_feedback_with_a_bad_email_address_is_refused(client, feedback_inbox, mailoutbox):
     response = client.post(reverse("accessibility"), {**FEEDBACK, "email": "erika@"})
 
-    assert "Bitte gültige E-Mail-Adresse eingeben." in text(response)
+    page = text(response)
+    assert "Geben Sie eine E-Mail-Adresse im richtigen Format ein, zum Beispiel" in page
+    assert "Bitte gültige E-Mail-Adresse eingeben." not in page
     assert mailoutbox == []
 
 
