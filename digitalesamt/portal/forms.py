@@ -439,7 +439,7 @@ class SubmitForm(PageForm):
 
 
 class AnswerForm(PageForm):
-    """Answer a request for changes; answering resubmits the application."""
+    """Answer a request for changes: the answer the check page asks for before resubmitting."""
 
     id_prefix = "answer"
 
@@ -458,6 +458,29 @@ class AnswerForm(PageForm):
         if not comment:
             raise forms.ValidationError(_("Bitte schreiben Sie eine Antwort."))
         return comment
+
+
+class ResubmitForm(AnswerForm):
+    """Answer a request for changes on the check page and resubmit: the answer, the declaration.
+
+    The same declaration as a first submission, stored word for word with the resubmission.
+    """
+
+    id_prefix = "resubmit"
+
+    confirm = forms.BooleanField(
+        label=DECLARATION,
+        error_messages={
+            "required": gettext_lazy(
+                "Bestätigen Sie die Versicherung, bevor Sie den Antrag erneut einreichen."
+            )
+        },
+    )
+
+    @property
+    def declaration(self) -> str:
+        """The declaration as the clerk read it, in the language of the page."""
+        return str(self.fields["confirm"].label)
 
 
 class WithdrawForm(PageForm):

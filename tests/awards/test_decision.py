@@ -642,6 +642,7 @@ def test_the_clerks_mail_says_what_to_do_where_and_whom_to_ask(
     body = changes.context["body"]
     assert "den Antrag von Markt Hösbach" in body
     assert "unter „Online-Verfahren“" in body
+    assert "„Antwort schreiben und Angaben prüfen“" in body
     assert "„Antworten und erneut einreichen“" in body
     assert portal in body
     assert f"{contact}{reviewer.email}" in body

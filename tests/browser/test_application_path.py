@@ -79,11 +79,24 @@ def test_clerk_applies_reviewer_requests_changes_then_approves(
     town.get_by_label("Titel").fill("Gewerbeanmeldung online")
     town.get_by_role("button", name=re.compile("Speichern")).click()
     town.goto("/portal/antrag/")
+    # Answering goes through check your answers, with the declaration, like submitting.
+    town.get_by_role("link", name="Antwort schreiben und Angaben prüfen").click()
+    expect(town.get_by_role("blockquote")).to_have_text(
+        "Verfahren 7 ist nur eine Informationsseite."
+    )
+    expect(town.get_by_text("Gewerbeanmeldung online").first).to_be_visible()
     town.get_by_label("Ihre Antwort an das Staatsministerium").fill(
         "Verfahren 7 ist jetzt die Gewerbeanmeldung."
     )
     town.get_by_role("button", name="Antworten und erneut einreichen").click()
-    expect(town.get_by_text("eingereicht").first).to_be_visible()
+    # Without the tick nothing is resubmitted: the error summary links the checkbox.
+    expect(
+        town.get_by_role("link", name=re.compile("Bestätigen Sie die Versicherung"))
+    ).to_be_visible()
+    assert kommune.applications.get().status == Status.CHANGES_REQUESTED
+    town.get_by_label(re.compile("^Ich versichere")).check()
+    town.get_by_role("button", name="Antworten und erneut einreichen").click()
+    expect(town.get_by_role("heading", name="Ihr Antrag ist erneut eingereicht")).to_be_visible()
 
     # The reviewer sees the answer and approves.
     ministry.goto(f"/admin/awards/application/{application.pk}/change/")

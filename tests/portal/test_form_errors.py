@@ -58,6 +58,7 @@ def empty_forms(kommune, clerk) -> dict[str, forms.BaseForm]:
         "central": portal_forms.CentralProceduresForm({}, records=SourceRecord.objects.all()),
         "coat of arms": portal_forms.CoatOfArmsForm({}, {}),
         "answer": portal_forms.AnswerForm({}),
+        "resubmit": portal_forms.ResubmitForm({}),
         "withdraw": portal_forms.WithdrawForm({}),
         "login": account_forms.LoginForm(None, {}),
         "password reset": account_forms.PasswordResetRequestForm({}),

@@ -6,7 +6,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from digitalesamt.portal.forms import AnswerForm, ProcedureLinkForm, SubmitForm, WithdrawForm
+from digitalesamt.portal.forms import (
+    AnswerForm,
+    ProcedureLinkForm,
+    ResubmitForm,
+    SubmitForm,
+    WithdrawForm,
+)
 from digitalesamt.portal.views.upload import PENDING_IMPORT
 from municipalities.models import ProcedureLink
 from tests.factories import ProcedureLinkFactory, ServiceFactory
@@ -282,7 +288,7 @@ def test_the_procedure_form_refuses_a_title_with_a_control_character(kommune, ke
     assert form.errors["title"][0].startswith("Der Text enthält ein Steuerzeichen (U+00")
 
 
-@pytest.mark.parametrize("form_class", [SubmitForm, AnswerForm, WithdrawForm])
+@pytest.mark.parametrize("form_class", [SubmitForm, AnswerForm, ResubmitForm, WithdrawForm])
 @pytest.mark.parametrize(
     "comment", ["Bitte\u0007prüfen", "\u001b[2JWeg", "Hal\u0085lo", "a\u000bb"]
 )
@@ -293,7 +299,7 @@ def test_a_comment_with_a_control_character_is_refused(form_class, comment):
     assert "Der Text enthält ein Steuerzeichen" in form.errors["comment"][0]
 
 
-@pytest.mark.parametrize("form_class", [SubmitForm, AnswerForm, WithdrawForm])
+@pytest.mark.parametrize("form_class", [SubmitForm, AnswerForm, ResubmitForm, WithdrawForm])
 def test_a_comment_keeps_its_line_breaks_and_tabs(form_class):
     form = form_class({"comment": "Zeile 1\r\n\tZeile 2", "confirm": "on"})
 

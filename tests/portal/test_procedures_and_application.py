@@ -678,21 +678,26 @@ def test_answer_a_request_for_changes_and_resubmit(
     assert "Das Staatsministerium bittet um Nachbesserung" in page
     assert "Bitte Link 3 prüfen." in page
     assert "pruefer (Staatsministerium)" in page
-    assert reverse("portal:application_answer") in page
+    # Answering now goes through the check page (issue 13): a link there, no form here.
+    assert f'href="{reverse("portal:application_submit")}"' in page
+    assert "Antwort schreiben und Angaben prüfen" in page
+    assert reverse("portal:application_answer") not in page
 
     edited = post_link(
         clerk_client, "portal:procedure_edit", [links[2].pk], url="https://amt.example/neu"
     )
     assert edited.status_code == 302
-    empty = clerk_client.post(reverse("portal:application_answer"), {"comment": "  "})
+    empty = clerk_client.post(
+        reverse("portal:application_submit"), {"comment": "  ", "confirm": "on"}
+    )
     assert "Bitte schreiben Sie eine Antwort." in text(empty)
     assert application_of(kommune).status == Status.CHANGES_REQUESTED
 
     response = clerk_client.post(
-        reverse("portal:application_answer"), {"comment": "Link 3 ersetzt."}
+        reverse("portal:application_submit"), {"comment": "Link 3 ersetzt.", "confirm": "on"}
     )
 
-    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:application_confirmation")
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
     submission = application.latest_submission()
@@ -701,9 +706,11 @@ def test_answer_a_request_for_changes_and_resubmit(
     assert application.events.latest("pk").comment == "Link 3 ersetzt."
 
 
-def test_plain_submit_is_refused_while_changes_are_requested(
+def test_the_check_page_resubmits_only_with_an_answer_while_changes_are_requested(
     clerk_client, kommune, clerk, reviewer
 ):
+    # Before issue 13 the check page refused outright here ("Bitte beantworten Sie die Bitte
+    # um Nachbesserung"); now it is where the answer is written, so it asks for the answer.
     add_links(kommune, 50)
     application = services.create_application(municipality=kommune, by=clerk)
     services.submit_application(application=application, by=clerk)
@@ -711,19 +718,37 @@ def test_plain_submit_is_refused_while_changes_are_requested(
 
     response = clerk_client.post(reverse("portal:application_submit"))
 
-    assert response.status_code == 409
-    assert "Bitte beantworten Sie die Bitte um Nachbesserung" in text(response)
+    assert response.status_code == 200
+    assert "Bitte schreiben Sie eine Antwort." in text(response)
     assert application_of(kommune).status == Status.CHANGES_REQUESTED
+    assert application_of(kommune).submissions.count() == 1
 
 
-def test_answer_without_a_request_is_refused(clerk_client, kommune):
+def test_an_old_answer_form_is_sent_to_the_check_page_and_submits_nothing(
+    clerk_client, kommune, clerk, reviewer
+):
+    add_links(kommune, 50)
+    application = services.create_application(municipality=kommune, by=clerk)
+    services.submit_application(application=application, by=clerk)
+    services.request_changes(application=application, reviewer=reviewer, message="Bitte prüfen.")
+
+    response = clerk_client.post(reverse("portal:application_answer"), {"comment": "Hallo"})
+
+    assert response.status_code == 303
+    assert response["Location"] == reverse("portal:application_submit")
+    assert application_of(kommune).status == Status.CHANGES_REQUESTED
+    assert application_of(kommune).submissions.count() == 1
+
+
+def test_an_old_answer_form_without_a_request_changes_nothing(clerk_client, kommune):
     clerk_client.post(reverse("portal:application_create"))
 
     response = clerk_client.post(reverse("portal:application_answer"), {"comment": "Hallo"})
 
-    assert response.status_code == 409
-    assert "keine Nachbesserung erbeten" in text(response)
+    assert response.status_code == 303
+    assert response["Location"] == reverse("portal:application_submit")
     assert application_of(kommune).status == Status.DRAFT
+    assert not application_of(kommune).submissions.exists()
 
 
 def test_rejection_shows_the_reason(clerk_client, kommune, clerk, reviewer):

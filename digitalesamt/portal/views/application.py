@@ -1,6 +1,5 @@
 """The Kommune's progress and its application: the dashboard and the application page."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -9,17 +8,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from awards.constants import RESUBMIT, Status
+from awards.constants import Status
 from awards.documents.links import award_documents
 from awards.models import Application, ApplicationEvent, Award, TransitionError
-from awards.services import create_application, submit_application
-from digitalesamt.lib.forms import PageForm
+from awards.services import create_application
 from municipalities.history import history_context
 from municipalities.models import Municipality
 
 from ..access import municipal_staff_required
 from ..catalogue import suggested_services, unlinked_central
-from ..forms import AnswerForm
 from ..steps import application_steps
 
 
@@ -112,36 +109,44 @@ def application(request: HttpRequest) -> HttpResponse:
     return _application_page(request)
 
 
-def _application_page(
-    request: HttpRequest,
-    *,
-    answer_form: AnswerForm | None = None,
-    error: str = "",
-    status: int = 200,
-) -> HttpResponse:
+def _application_page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     context = portal_state(request.municipality)
-    context.update(
-        {
-            "answer_form": answer_form or AnswerForm(),
-            "error": error,
-        }
-    )
+    context["error"] = error
     return render(request, "portal/application.html", context, status=status)
 
 
 def refusal_for(
-    request: HttpRequest, action: str
+    request: HttpRequest, *actions: str
 ) -> tuple[Application | None, HttpResponse | None]:
-    """Return the Kommune's open application, or the page that says why `action` is refused."""
+    """Return the Kommune's open application, or the page that says why it is refused.
+
+    The first of `actions` allowed now lets the application through; if none is, the last
+    one's refusal is shown.
+    """
     application = Application.objects.open().filter(municipality=request.municipality).first()
     if application is None:
         error = _("Ihre Kommune hat derzeit keinen offenen Antrag.")
         return None, _application_page(request, error=error, status=409)
+    if any(application.can(action) for action in actions[:-1]):
+        return application, None
     try:
-        application.ensure_allowed(action)
+        application.ensure_allowed(actions[-1])
     except TransitionError as refusal:
         return None, _application_page(request, error=str(refusal), status=409)
     return application, None
+
+
+def latest_change_request(application: Application) -> ApplicationEvent | None:
+    """The reviewer's latest request for changes, with the name to show (one query)."""
+    event = (
+        application.events.filter(to_status=Status.CHANGES_REQUESTED)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if event is not None:
+        event.actor_name = _actor_name(event)
+    return event
 
 
 @municipal_staff_required
@@ -162,32 +167,14 @@ def application_create(request: HttpRequest) -> HttpResponse:
     return redirect("portal:application")
 
 
-def _step(
-    request: HttpRequest,
-    action: str,
-    form_class: type[PageForm],
-    form_key: str,
-    service: Callable[..., object],
-    success: str,
-) -> HttpResponse:
-    """Take one step of the workflow on the open application with the form's comment."""
-    application, refusal = refusal_for(request, action)
-    if refusal:
-        return refusal
-    form = form_class(request.POST)
-    if not form.is_valid():
-        return _application_page(request, **{form_key: form})
-    try:
-        service(application=application, by=request.user, comment=form.cleaned_data["comment"])
-    except TransitionError as error:
-        return _application_page(request, **{form_key: form}, error=str(error), status=409)
-    messages.success(request, success)
-    return redirect("portal:application")
-
-
 @municipal_staff_required
 @require_POST
 def application_answer(request: HttpRequest) -> HttpResponse:
-    """Answer the reviewer's request for changes and resubmit with the current list."""
-    success = _("Ihre Antwort ist gesendet und der Antrag erneut eingereicht.")
-    return _step(request, RESUBMIT, AnswerForm, "answer_form", submit_application, success)
+    """Send an answer form of an older page to the check page: answering resubmits only there.
+
+    Nothing is submitted here; 303 makes the browser GET the check page, where the answer is
+    written again with the declaration.
+    """
+    response = redirect("portal:application_submit")
+    response.status_code = 303
+    return response

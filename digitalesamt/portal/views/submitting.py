@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from awards.constants import SUBMIT, WITHDRAW
+from awards.constants import RESUBMIT, SUBMIT, WITHDRAW
 from awards.models import Application, Submission, TransitionError
 from awards.services import submit_application, withdraw_application
 from awards.turnaround import review_time
@@ -21,8 +21,8 @@ from municipalities.constants import Scope
 from municipalities.models import Municipality, ProcedureLink
 
 from ..access import municipal_staff_required
-from ..forms import SubmitForm, WithdrawForm
-from .application import refusal_for
+from ..forms import ResubmitForm, SubmitForm, WithdrawForm
+from .application import latest_change_request, refusal_for
 
 PAGE_SIZE = 50
 
@@ -42,7 +42,11 @@ def _paged(request: HttpRequest, rows: QuerySet) -> dict:
 
 
 def _check_page(
-    request: HttpRequest, application: Application, form: SubmitForm, *, status: int = 200
+    request: HttpRequest,
+    application: Application,
+    form: SubmitForm | ResubmitForm,
+    *,
+    status: int = 200,
 ) -> HttpResponse:
     municipality: Municipality = request.municipality
     links = ProcedureLink.objects.active().filter(municipality=municipality)
@@ -51,6 +55,8 @@ def _check_page(
         "municipality": municipality,
         "application": application,
         "form": form,
+        "resubmit": application.can(RESUBMIT),
+        "change_request": latest_change_request(application) if application.can(RESUBMIT) else None,
         "counts": _by_scope(links, "url_key"),
         "count": progress.count,
         "threshold": progress.threshold,
@@ -65,17 +71,20 @@ def _check_page(
 def application_submit(request: HttpRequest) -> HttpResponse:
     """Check your answers (GET); with the declaration ticked, submit and freeze (POST).
 
-    A second POST of the same click finds the application submitted and lands on the
-    confirmation too: the service locks the row, so only one submission is made.
+    While changes are requested the same page resubmits: it shows the reviewer's request and
+    asks for the answer too. A second POST of the same click finds the application with the
+    ministry and lands on the confirmation: the service locks the row, so only one submission
+    is made.
     """
-    application, refusal = refusal_for(request, SUBMIT)
+    application, refusal = refusal_for(request, RESUBMIT, SUBMIT)
     if refusal:
         if request.method == "POST" and _just_submitted(request.municipality):
             return redirect("portal:application_confirmation")
         return refusal
+    form_class = ResubmitForm if application.can(RESUBMIT) else SubmitForm
     if request.method == "GET":
-        return _check_page(request, application, SubmitForm())
-    form = SubmitForm(request.POST)
+        return _check_page(request, application, form_class())
+    form = form_class(request.POST)
     if not form.is_valid():
         return _check_page(request, application, form)
     try:
