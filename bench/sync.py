@@ -9,6 +9,10 @@ its Landkreis' and the Land's central ones; the records drawn deterministically 
 and times a full sync, then a second one that finds nothing changed.
 Target: under 3 minutes on SQLite without the politeness delay (`--delay`, the setting
 OZG_DASHBOARD_DELAY, adds its seconds per request on top: 0.5 s × the requests printed).
+
+Measured on 2 cores, nothing else running (6,645 requests, 222,208 records): SQLite 102.9 s for
+the first sync and 49.4 s for the unchanged second one; PostgreSQL 15 (fsync on) 97.4 s and
+63.4 s.
 """
 
 import argparse
