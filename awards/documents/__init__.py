@@ -1,4 +1,4 @@
-"""The plaque (PDF) and the online signet (PNG, SVG) of an award, rendered once per version.
+"""The plaque (PDF) and the signet (PNG, SVG, PDF) of an award, rendered once per version.
 
 Every document carries a QR code to the award's verification page. `kinds` names the files,
 `facts` collects what they show, `plaque` and `signet` draw them (with `qr` and `pdf`),
@@ -11,6 +11,7 @@ from .kinds import (
     PLAQUE_PAPERS,
     PLAQUES,
     SIGNET_DEFAULT_WIDTH,
+    SIGNET_PDF,
     SIGNET_PNGS,
     SIGNET_SVG,
     SIGNET_WIDTHS,
@@ -24,6 +25,7 @@ __all__ = [
     "PLAQUE_PAPERS",
     "PLAQUES",
     "SIGNET_DEFAULT_WIDTH",
+    "SIGNET_PDF",
     "SIGNET_PNGS",
     "SIGNET_SVG",
     "SIGNET_WIDTHS",

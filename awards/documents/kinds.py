@@ -1,4 +1,4 @@
-"""The kinds of file made for an award: plaques by paper size, signets by width and as SVG."""
+"""The kinds of file made for an award: plaques by paper size, signets by width, as SVG and PDF."""
 
 from dataclasses import dataclass
 
@@ -8,6 +8,7 @@ SIGNET_DEFAULT_WIDTH = 320
 # The signet is 4:5 at every width; the HTML snippet and the public pages state its size.
 SIGNET_RATIO = (4, 5)
 SIGNET_BLUE = "#004a99"  # white text on it: contrast 8.6:1
+SIGNET_PRINT_MM = (40, 50)  # the signet PDF's page: width and height in millimetres
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,10 @@ SIGNET_PNGS = {
     width: Document(f"signet-{width}.png", "image/png", width=width) for width in SIGNET_WIDTHS
 }
 SIGNET_SVG = Document("signet.svg", "image/svg+xml")
-DOCUMENTS = {doc.name: doc for doc in [*PLAQUES.values(), *SIGNET_PNGS.values(), SIGNET_SVG]}
+SIGNET_PDF = Document("signet.pdf", "application/pdf")  # print size, for letterheads
+DOCUMENTS = {
+    doc.name: doc for doc in [*PLAQUES.values(), *SIGNET_PNGS.values(), SIGNET_SVG, SIGNET_PDF]
+}
 
 
 def signet_height(width: int) -> int:

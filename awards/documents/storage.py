@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from .facts import AwardFacts
-from .kinds import Document
+from .kinds import SIGNET_PDF, Document
 from .plaque import plaque_pdf
-from .signet import signet_png, signet_svg
+from .signet import signet_pdf, signet_png, signet_svg
 
 STORAGE_PREFIX = "auszeichnungen"
 
@@ -24,6 +24,8 @@ def render(facts: AwardFacts, document: Document) -> bytes:
         return plaque_pdf(facts, document.paper)
     if document.width:
         return signet_png(facts, document.width)
+    if document == SIGNET_PDF:
+        return signet_pdf(facts)
     return signet_svg(facts).encode()
 
 
