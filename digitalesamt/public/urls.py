@@ -21,6 +21,7 @@ urlpatterns = [
     path("auszeichnungen/<str:number>/schild.pdf", documents.plaque, name="plaque"),
     path("auszeichnungen/<str:number>/signet.png", documents.signet_png, name="signet_png"),
     path("auszeichnungen/<str:number>/signet.svg", documents.signet_svg, name="signet_svg"),
+    path("auszeichnungen/<str:number>/signet.pdf", documents.signet_pdf, name="signet_pdf"),
     path("offene-daten/", opendata.overview, name="opendata"),
     path("api/v1/auszeichnungen.json", opendata.awards_json, name="opendata_json"),
     path("api/v1/auszeichnungen.csv", opendata.awards_csv, name="opendata_csv"),

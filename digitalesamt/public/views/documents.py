@@ -84,6 +84,10 @@ def _signet_svg(request: HttpRequest) -> documents.Document:
     return documents.SIGNET_SVG
 
 
+def _signet_pdf(request: HttpRequest) -> documents.Document:
+    return documents.SIGNET_PDF
+
+
 @require_safe
 @versioned(_plaque)
 def plaque(request: HttpRequest, number: str) -> HttpResponse:
@@ -111,6 +115,14 @@ def signet_png(request: HttpRequest, number: str) -> HttpResponse:
 def signet_svg(request: HttpRequest, number: str) -> HttpResponse:
     """Serve the signet as SVG, the scalable original."""
     return _document_response(request, number, documents.SIGNET_SVG)
+
+
+@cross_origin
+@require_safe
+@versioned(_signet_pdf)
+def signet_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    """Serve the signet as PDF at its print size (40 × 50 mm), for letterheads and print."""
+    return _document_response(request, number, documents.SIGNET_PDF)
 
 
 def _bad_parameter(request: HttpRequest, message: str) -> HttpResponse:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.documents.facts import ISSUER, TAGLINE, verification_url
+from awards.documents.links import document_list
 from awards.models import Award, normalize_award_number
 from municipalities.constants import Kind
 from municipalities.models import Threshold
@@ -144,6 +145,8 @@ def badge_assertion(award: Award) -> dict[str, Any]:
             },
             "verification": {"type": "hosted"},
             "revoked": award.is_revoked,
+            # Plaques and signets to download; none once revoked (they answer 410 then).
+            "documents": [] if award.is_revoked else document_list(award.number),
         }
     if award.is_revoked:
         assertion["revocationReason"] = award.revocation_reason
