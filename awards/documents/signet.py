@@ -117,7 +117,7 @@ def signet_layout(facts: AwardFacts, *, qr: bool = True) -> SignetLayout:
     lines += [
         TextLine("Ausgezeichnet", "Regular", 16, PADDING, qr_top + 64),
         TextLine(str(facts.year), "Bold", 34, PADDING, qr_top + 102),
-        TextLine(facts.number, "Regular", 14, PADDING, qr_top + QR_BOX - 4),
+        TextLine(facts.number, "Regular", 16, PADDING, qr_top + QR_BOX - 4),
     ]
     return SignetLayout(
         tuple(lines), rule_y=136, qr_box=(BASE_WIDTH - PADDING - QR_BOX, qr_top, QR_BOX)
