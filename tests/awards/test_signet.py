@@ -17,6 +17,7 @@ from awards.documents import signet
 from awards.documents.facts import ISSUER
 from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -292,3 +293,24 @@ def test_a_qr_code_too_fine_to_scan_is_left_out_and_the_year_takes_its_space(cli
     # From 320 pixels on the code is there and scans.
     verify = f"{settings.SITE_URL}/pruefen/DA-2023-0200/"
     assert qr_texts(signet_png(client, award.number, 320)) == [verify]
+
+
+def test_a_stored_signet_pdf_costs_a_fixed_number_of_queries(client, award):
+    numbers = [award.number]
+    for index, size in enumerate((2, 12)):  # a small and a large Verwaltungsgemeinschaft
+        vg = MunicipalityFactory(
+            name=f"Gemeinschaft {size}", kind=Kind.VG, ars=f"09674500000{index}"
+        )
+        for member in range(size):
+            MunicipalityFactory(name=f"Mitglied {size}-{member}", verwaltungsgemeinschaft=vg)
+        numbers.append(AwardFactory(municipality=vg, number=f"DA-2026-00{20 + index}").number)
+    counts = []
+    for number in numbers:
+        url = reverse("awards:signet_pdf", args=[number])
+        client.get(url)  # rendered and stored
+        with count_queries() as counted:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(counted.own))
+
+    assert counts == [1, 2, 2]  # the award; for a VG its members too, in one query
