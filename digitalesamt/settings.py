@@ -407,6 +407,8 @@ LINKCHECK_BATCH_SIZE = env.int("LINKCHECK_BATCH_SIZE", default=100)
 LINKCHECK_PAGE_BYTES = env.int("LINKCHECK_PAGE_BYTES", default=256 * 1024)
 # A task still RUNNING this long after it started lost its worker: it is run again.
 TASK_STALE_AFTER = env.int("TASK_STALE_AFTER", default=30 * 60)
+# /health/ready/ answers 503 when the oldest task due has waited longer than this (seconds).
+HEALTH_TASK_QUEUE_MAX_AGE = env.int("HEALTH_TASK_QUEUE_MAX_AGE", default=10 * 60)
 # A mail that could not be sent is tried again after these delays (seconds), then shown to the
 # ministry as undelivered.
 MAIL_RETRY_DELAYS = [
