@@ -214,12 +214,15 @@ def test_plain_http_is_sent_to_https_by_nginx(nginx):
 def test_nginx_serves_static_files_from_disk_and_never_stored_files(nginx):
     static = fetch(nginx["https"] + "/static/probe.0123456789ab.css")
     media = fetch(nginx["https"] + "/media/auszeichnungen/x/schild-a4.pdf")
+    with override_settings(METRICS_ENABLED=True):
+        scraped = fetch(nginx["https"] + "/metrics/")
 
     assert static.status == 200
     assert b"#004a99" in static.read()
     assert "immutable" in static.headers["Cache-Control"]
     assert static.headers["X-Content-Type-Options"] == "nosniff"
     assert media.status == 404
+    assert scraped.status == 404
 
 
 @pytest.mark.django_db(transaction=True)
