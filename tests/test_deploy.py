@@ -42,6 +42,7 @@ def test_every_scheduled_job_is_a_command_of_the_project():
         "prune_audit_log",
         "requeue_stale_tasks",
         "db_worker",
+        "backup",
     }
     assert [command for command in scheduled if command not in commands] == []
 
@@ -50,7 +51,7 @@ def test_every_timer_starts_a_service_of_its_name_and_the_readme_names_it():
     readme = (ROOT / "README.md").read_text()
     timers = [unit for unit in UNITS if unit.suffix == ".timer"]
 
-    assert len(timers) == 4
+    assert len(timers) == 5
     for timer in timers:
         assert (timer.with_suffix(".service")).exists()
         assert "OnCalendar=" in timer.read_text()

@@ -6,6 +6,7 @@ import os
 
 import pytest
 import sentry_sdk
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 from sentry_sdk.transport import Transport
@@ -133,9 +134,19 @@ def test_metrics_are_off_by_default(client):
     assert client.get("/metrics/", REMOTE_ADDR="127.0.0.1").status_code == 404
 
 
+def same_kind_of_database(tmp_path) -> str:
+    """A database of the suite's kind: a new SQLite file, or the PostgreSQL test database."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{tmp_path / 'metrics.sqlite3'}"
+    config = connection.settings_dict
+    user = f"{config['USER']}@" if config["USER"] else ""
+    return f"postgres://{user}{config['HOST']}:{config['PORT']}/{config['NAME']}"
+
+
 def test_enabled_metrics_measure_requests_database_and_cache(tmp_path):
     script = (
-        "from django.core.management import call_command; call_command('createcachetable');"
+        "from django.core.management import call_command;"
+        "call_command('createcachetable', verbosity=0);"
         "from django.conf import settings; from django.db import connection;"
         "from django.core.cache import cache; import prometheus_client;"
         "connection.cursor().execute('SELECT 1'); cache.get('x');"
@@ -153,13 +164,15 @@ def test_enabled_metrics_measure_requests_database_and_cache(tmp_path):
         env={
             **PRODUCTION_ENV,
             "METRICS_ENABLED": "true",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'metrics.sqlite3'}",
+            "DATABASE_URL": same_kind_of_database(tmp_path),
         },
     )
 
     assert result.returncode == 0, result.stderr
     engine, cache_backend, middleware, measured = result.stdout.split("\n")[:4]
-    assert engine == "django_prometheus.db.backends.sqlite3"
+    assert (
+        engine == f"django_prometheus.db.backends.{connection.vendor.replace('sqlite', 'sqlite3')}"
+    )
     assert cache_backend == "digitalesamt.lib.metrics.DatabaseCache"
     assert middleware == (
         "django_prometheus.middleware.PrometheusBeforeMiddleware "
