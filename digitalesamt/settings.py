@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # the built-in widget templates, for FORM_RENDERER
     "django_tasks_db",
+    "digitalesamt.lib.apps.LibConfig",  # the task log (digitalesamt.lib.observability)
     "auditlog",  # before accounts, whose admin replaces auditlog's
     # The second factor (digitalesamt.accounts.second_factor): TOTP, recovery codes, passkeys.
     "django_otp",
@@ -357,20 +358,68 @@ AUDITLOG_DISABLE_REMOTE_ADDR = True  # the account says who; no IP addresses kep
 # Entries older than this are deleted by `manage.py prune_audit_log` (the privacy statement).
 AUDIT_LOG_RETENTION_DAYS = env.int("AUDIT_LOG_RETENTION_DAYS", default=730)
 
+# One JSON object per line (LOG_FORMAT=json, the production default) or plain text
+# (development); one line per request (REQUEST_LOG) and per finished task.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+REQUEST_LOG = env.bool("REQUEST_LOG", default=not DEBUG)  # runserver logs requests itself
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "digitalesamt.lib.observability.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # One line per task state is noise in commands and the development server.
+        # Django's own line per task state is noise; digitalesamt.tasks logs one per task.
         "django.tasks": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "digitalesamt.requests": {
+            "handlers": ["console"],
+            "level": "INFO" if REQUEST_LOG else "WARNING",
+            "propagate": False,
+        },
         # WeasyPrint and fontTools log every rendering step at INFO.
         "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "fontTools": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+if REQUEST_LOG:
+    MIDDLEWARE.insert(0, "digitalesamt.lib.observability.RequestLogMiddleware")
+
+# Prometheus metrics at /metrics/ for the addresses (or networks) allowed, reaching an
+# instance directly (digitalesamt.lib.metrics); off by default.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+if METRICS_ENABLED:
+    MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+    MIDDLEWARE.append("django_prometheus.middleware.PrometheusAfterMiddleware")
+    _engine = DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    if _engine in ("postgresql", "sqlite3"):
+        DATABASES["default"]["ENGINE"] = f"django_prometheus.db.backends.{_engine}"
+    CACHES["default"]["BACKEND"] = {
+        "django.core.cache.backends.redis.RedisCache": (
+            "django_prometheus.cache.backends.redis.RedisCache"
+        ),
+        "django.core.cache.backends.db.DatabaseCache": "digitalesamt.lib.metrics.DatabaseCache",
+    }.get(CACHES["default"]["BACKEND"], CACHES["default"]["BACKEND"])
+
+# Error reports to a Sentry-compatible service; off without a DSN; no personal data.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from digitalesamt.lib import error_reports
+
+    error_reports.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
 
 # --- public pages ---
 # Where the feedback form of the accessibility statement (/barrierefreiheit/) sends its mails.
@@ -407,6 +456,8 @@ LINKCHECK_BATCH_SIZE = env.int("LINKCHECK_BATCH_SIZE", default=100)
 LINKCHECK_PAGE_BYTES = env.int("LINKCHECK_PAGE_BYTES", default=256 * 1024)
 # A task still RUNNING this long after it started lost its worker: it is run again.
 TASK_STALE_AFTER = env.int("TASK_STALE_AFTER", default=30 * 60)
+# /health/ready/ answers 503 when the oldest task due has waited longer than this (seconds).
+HEALTH_TASK_QUEUE_MAX_AGE = env.int("HEALTH_TASK_QUEUE_MAX_AGE", default=10 * 60)
 # A mail that could not be sent is tried again after these delays (seconds), then shown to the
 # ministry as undelivered.
 MAIL_RETRY_DELAYS = [

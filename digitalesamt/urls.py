@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
+from .lib import health as readiness
+from .lib import metrics
 from .public.views import pages
 
 admin.site.site_header = _("Digitales Amt – Prüfung im Staatsministerium")
@@ -35,6 +37,8 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("health/", health, name="health"),
+    path("health/ready/", readiness.ready, name="health_ready"),
+    path("metrics/", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # Switching the language changes nothing but a cookie, so it needs no CSRF token; public
     # pages then set no cookie at all and stay cacheable for every visitor.

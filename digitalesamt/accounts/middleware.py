@@ -26,7 +26,7 @@ SECOND_STEP_VIEWS = frozenset(
 )
 # Views that never read the user: they must not load the session for the hold (the liveness
 # check stays a no-query answer, a signed-in browser's stray /favicon.ico too).
-USERLESS_VIEWS = frozenset({"health", "favicon"})
+USERLESS_VIEWS = frozenset({"health", "health_ready", "metrics", "favicon"})
 # With new recovery codes on screen, only the page that shows them (and signing out).
 CODES_VIEWS = frozenset(
     {"account:second_factor_codes", "account:logout", "admin:logout", "set_language"}
