@@ -212,8 +212,9 @@ class PressFacts:
     award given in the Landkreis (to a Gemeinde, Markt, Stadt or Verwaltungsgemeinschaft;
     the Landratsamt is the Kreis's own and has a line of its own) or to its kind in the
     Regierungsbezirk (a Bezirk: in Bavaria). Ranks compare the counts at award of the
-    current holders (valid awards) and use the count the award rests on: the frozen count of
-    the approved submission (`Award.procedure_count`).
+    current holders (valid awards), a Bezirk's those of Bezirke only (their threshold is
+    lower), and use the count the award rests on: the frozen count of the approved submission
+    (`Award.procedure_count`).
     """
 
     number: str
@@ -254,7 +255,9 @@ class PressFacts:
 
     @property
     def ordinal_text(self) -> str:
-        return f"das {self.ordinal}. Digitale Amt"
+        return (
+            "das erste Digitale Amt" if self.ordinal == 1 else f"das {self.ordinal}. Digitale Amt"
+        )
 
     @property
     def is_round(self) -> bool:
@@ -329,10 +332,13 @@ def press_facts(award: Award) -> PressFacts:
     )
     valid = Q(revoked_at__isnull=True)
     ahead = valid & Q(procedure_count__gt=award.procedure_count)
+    # A Bezirk needs fewer procedures (it offers fewer services): it ranks among Bezirke.
+    peers = Q(municipality__kind=kind) if kind == Kind.BEZIRK else Q()
     counts = {
         "before": Count("pk", filter=earlier),
-        "holders": Count("pk", filter=valid),
-        "ahead": Count("pk", filter=ahead),
+        "all_holders": Count("pk", filter=valid),
+        "holders": Count("pk", filter=valid & peers),
+        "ahead": Count("pk", filter=ahead & peers),
         "start": Min("issued_on"),
     }
     if kind == Kind.BEZIRK:
@@ -384,7 +390,7 @@ def press_facts(award: Award) -> PressFacts:
         rank_in_bezirk=_rank(found, "bezirk_") if regional else None,
         rank_in_landkreis=_rank(found, "landkreis_") if local else None,
         programme_start=found["start"] or award.issued_on,
-        holders=found["holders"],
+        holders=found["all_holders"],
         revoked=award.is_revoked,
     )
 
@@ -411,10 +417,19 @@ def _exceptions(facts: PressFacts) -> str:
 
 
 def _places(facts: PressFacts) -> str:
-    """Where the count ranks: in Bavaria, in the Regierungsbezirk, in the Landkreis."""
-    places = [
-        f"unter den derzeit {facts.holders} Digitalen Ämtern in Bayern auf Platz {facts.rank.place}"
-    ]
+    """Where the count ranks: in Bavaria, in the Regierungsbezirk, in the Landkreis.
+
+    A Bezirk ranks among Bezirke, and not at all while it is the only one.
+    """
+    rank, places = facts.rank, []
+    if facts.kind != Kind.BEZIRK:
+        places.append(
+            f"unter den derzeit {rank.of} Digitalen Ämtern in Bayern auf Platz {rank.place}"
+        )
+    elif rank.of > 1:
+        places.append(
+            f"unter den derzeit {rank.of} Bezirken mit dem Prädikat auf Platz {rank.place}"
+        )
     if facts.rank_in_bezirk:
         rank = facts.rank_in_bezirk
         places.append(

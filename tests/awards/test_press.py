@@ -81,6 +81,7 @@ def test_the_nth_award_counts_every_award_ever_issued_by_date_then_number():
 
     # The revoked award keeps its place: "das 4. Digitale Amt" was announced as such.
     assert ordinals == [1, 2, 3, 4]
+    assert press_facts(first).ordinal_text == "das erste Digitale Amt"
     assert press_facts(after).ordinal_text == "das 4. Digitale Amt"
 
 
@@ -142,6 +143,16 @@ def test_a_bezirk_is_the_first_in_bavaria_and_the_oberpfalz_takes_its_article():
 
     assert press_facts(first).first_of_kind_text == "als erster Bezirk in Bayern"
     assert press_facts(second).first_of_kind is False
+    # A Bezirk needs 30, not 50: it ranks among Bezirke, and alone not at all.
+    assert press_facts(second).rank == Rank(2, 2)
+    assert press_facts(second).holders == 3
+    text = release_text(press_release(press_facts(second)))
+    assert (
+        "liegt der Bezirk Oberpfalz unter den derzeit 2 Bezirken mit dem Prädikat auf Platz 2"
+        in text
+    )
+    award(MunicipalityFactory(), "DA-2023-0004", count=20)
+    assert press_facts(second).rank == Rank(2, 2)
     facts = press_facts(city)
     assert facts.firsts == ["als erste kreisfreie Stadt in der Oberpfalz"]
     assert facts.first_in_landkreis is False  # a kreisfreie Stadt belongs to no Landkreis
@@ -541,3 +552,15 @@ def test_the_desk_is_silent_far_from_a_round_number(reviewer_client, count):
 
     assert "desk-milestone" not in html
     assert "Digitalen Amt" not in html and "Digitale Amt." not in html
+
+
+def test_a_lone_bezirk_gets_no_rank_but_its_surplus():
+    facts = press_facts(
+        award(MunicipalityFactory(name="Schwaben", kind=Kind.BEZIRK), "DA-2023-0001", count=38)
+    )
+
+    text = release_text(press_release(facts))
+
+    assert "Der Bezirk Schwaben erhält das Prädikat als erster Bezirk in Bayern." in text
+    assert "Die 38 Online-Verfahren sind 8 mehr als gefordert. Die Auszeichnung trägt" in text
+    assert "Platz" not in text
