@@ -28,6 +28,7 @@ from ..review import (
 )
 from ..witness import with_confirmed_progress
 from .common import post_only
+from .press import PressViews
 
 ISSUED_FIELDS = ("number", "municipality", "issued_on", "procedure_count", "created_at")
 # Written only by services.revoke_award, which also tells the Kommune.
@@ -87,7 +88,7 @@ class SourceAtRiskFilter(BooleanListFilter):
 
 
 @admin.register(Award)
-class AwardAdmin(admin.ModelAdmin):
+class AwardAdmin(PressViews, admin.ModelAdmin):
     list_display = (
         "number",
         "municipality",
@@ -188,6 +189,16 @@ class AwardAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.revoke_view),
                 name="{}_{}_revoke".format(*info),
             ),
+            path(
+                "<int:object_id>/pressetext/",
+                self.admin_site.admin_view(self.press_view),
+                name="{}_{}_press".format(*info),
+            ),
+            path(
+                "<int:object_id>/pressetext.docx",
+                self.admin_site.admin_view(self.press_docx_view),
+                name="{}_{}_press_docx".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -206,6 +217,8 @@ class AwardAdmin(admin.ModelAdmin):
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
         }
+        if award is not None and not award.is_revoked:
+            extra_context["press_url"] = reverse("admin:awards_award_press", args=[award.pk])
         if award is not None and not award.is_revoked and self.has_change_permission(request):
             extra_context["revocation_form"] = RevocationForm(auto_id="id_revocation_%s")
             extra_context["revoke_url"] = reverse("admin:awards_award_revoke", args=[award.pk])

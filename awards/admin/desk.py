@@ -1,8 +1,9 @@
 """The reviewer's desk: the admin's start page shows the work before the list of apps.
 
 The queue (oldest first, with its age and who has it), the signed-in reviewer's own
-applications, link checks that hang or failed, holders below their threshold and the month's
-figures: seven queries however many applications and Kommunen there are. Counting happens in
+applications, link checks that hang or failed, holders below their threshold, the month's
+figures and whether a round number is coming (awards.press.next_milestone): eight queries
+however many applications and Kommunen there are. Counting happens in
 the database; only the median runs in Python, over the month's decided applications.
 """
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from ..constants import AWAITING_REVIEW, OPEN_STATUSES, Status
 from ..models import Application, Award, Submission
+from ..press import next_milestone
 from ..review import stalled_link_checks, with_link_check_counts, with_live_progress
 from .applications import QueueStatusFilter
 from .common import has_model_permission
@@ -165,4 +167,6 @@ def desk(request: HttpRequest) -> dict:
         "stalled": Block(rows=rows(stalled[:SHOWN], now), total=len(stalled)),
         "at_risk": holders_at_risk(),
         "month": month_figures(now),
+        # Every award ever issued, revoked ones too: the next approval's ordinal counts them.
+        "milestone": next_milestone(Award.objects.count()),
     }
