@@ -1,9 +1,9 @@
 """The ministry's list of Kommunen close to their threshold, and the reminder it mails them.
 
 "Erinnerung senden …" shows every selected Kommune's mail as it would go out (recipients,
-subject, text) and sends only after a second click; a Kommune reminded within the interval
-is refused with the day it may be reminded again. Each reminder is kept (ThresholdReminder)
-and written into the Kommune's admin history.
+those who unsubscribed, subject, text) and sends only after a second click; a Kommune
+reminded within the interval is refused with the day it may be reminded again. Each
+reminder is kept (ThresholdReminder) and written into the Kommune's admin history.
 """
 
 from django.conf import settings
@@ -137,14 +137,15 @@ class NearThresholdAdmin(admin.ModelAdmin):
         now = timezone.now()
         previews = []
         for municipality in chosen:
-            subject, body, recipients = preview(municipality)
+            mail = preview(municipality)
             allowed = next_allowed(municipality, now)
             previews.append(
                 {
                     "municipality": municipality,
-                    "subject": subject,
-                    "body": body,
-                    "recipients": recipients,
+                    "subject": mail.subject,
+                    "body": mail.body,
+                    "recipients": mail.recipients,
+                    "opted_out": mail.opted_out,
                     "allowed": allowed,
                 }
             )
