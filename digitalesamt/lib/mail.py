@@ -20,6 +20,7 @@ up at the first failure.
 """
 
 import datetime
+import email.policy
 import logging
 import smtplib
 from collections.abc import Sequence
@@ -110,11 +111,45 @@ def send_mail_task(
         raise  # the task fails too, for whoever watches the queue
 
 
+# RFC 2369's headers hold URLs in angle brackets, which may not be cut into RFC 2047 encoded
+# words (a mail client would no longer find the link); the email package would do that to a
+# line longer than 78 characters. They are written as given, on one line (under 998).
+URL_HEADERS = frozenset(
+    {"list-unsubscribe", "list-help", "list-subscribe", "list-post", "list-owner", "list-archive"}
+)
+
+
+class _OneLine(str):
+    """A header the email package writes as it is (email.policy: an object with `name` and
+    `fold` is stored and folded by itself)."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> "_OneLine":
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+class PlainTextMail(EmailMessage):
+    """Django's EmailMessage, with URL headers kept on one line."""
+
+    def message(self, *, policy: email.policy.Policy = email.policy.default):
+        message = super().message(policy=policy)
+        for name, value in self.extra_headers.items():
+            if name.lower() in URL_HEADERS and value.isascii() and len(value) < 900:
+                message.replace_header(name, _OneLine(name, value))
+        return message
+
+
 def deliver(
     *, subject: str, body: str, recipients: Sequence[str], headers: dict[str, str] | None = None
 ) -> int:
     """Send one mail now: a single text/plain part in UTF-8, with the automatic headers."""
-    message = EmailMessage(
+    message = PlainTextMail(
         subject,
         body,
         settings.DEFAULT_FROM_EMAIL,

@@ -188,6 +188,14 @@ def test_a_reminder_reaches_each_clerk_with_a_link_to_unsubscribe_that_works(
     remind(clerks, administrator, django_capture_on_commit_callbacks)
 
     arrived = sorted(inbox.parsed(), key=lambda pair: pair[0])
+    # As sent, on one line: a URL cut into RFC 2047 encoded words is no link to a mail client.
+    for raw in inbox.raw:
+        assert re.search(
+            rb"^List-Unsubscribe: <https://digitales-amt\.test/erinnerungen/abbestellen/"
+            rb"[A-Za-z0-9_:-]+/>\r?$",
+            raw,
+            re.MULTILINE,
+        ), raw
     assert [recipients for recipients, _ in arrived] == [[address] for address in CLERKS]
     links = {}
     for (address,), message in arrived:
