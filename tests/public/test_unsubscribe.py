@@ -63,7 +63,8 @@ def test_the_button_unsubscribes_without_a_csrf_token_and_offers_the_way_back(cl
     assert opted_out() == [ADDRESS]
     content = words(response)
     assert "Erinnerungen abbestellt" in content
-    assert f"{ADDRESS} erhält keine Erinnerungen mehr zu fehlenden Online-Verfahren." in content
+    assert "Sie erhalten keine Erinnerungen mehr." in content
+    assert f"An {ADDRESS} gehen keine Erinnerungen zu fehlenden Online-Verfahren mehr." in content
     assert "Erinnerungen wieder erhalten" in content
     assert_csp_clean(response)
 
@@ -95,7 +96,7 @@ def test_the_undo_button_sends_reminders_again(client):
 
     assert response.status_code == 200
     assert opted_out() == []
-    assert "erhält wieder Erinnerungen" in main_text(response)
+    assert "Sie erhalten wieder Erinnerungen." in main_text(response)
     assert "Erinnerungen abbestellen" in main_text(response)  # and can change their mind again
 
 
@@ -104,7 +105,7 @@ def test_an_address_already_unsubscribed_sees_so_on_the_page(client):
 
     response = client.get(page())
 
-    assert "erhält keine Erinnerungen mehr" in main_text(response)
+    assert "Sie erhalten keine Erinnerungen mehr." in main_text(response)
     assert "Erinnerungen wieder erhalten" in main_text(response)
 
 
