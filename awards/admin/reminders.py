@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from digitalesamt.lib.admin import ChoicesFieldListFilter
 from municipalities.admin import RegierungsbezirkFilter
 
-from ..models import NearThreshold, ThresholdReminder
+from ..models import NearThreshold, ReminderOptOut, ThresholdReminder
 from ..reminders import (
     ReminderRefused,
     near_threshold,
@@ -214,4 +214,24 @@ class ThresholdReminderAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(ReminderOptOut)
+class ReminderOptOutAdmin(admin.ModelAdmin):
+    """The addresses that unsubscribed from the reminders, through the link in one of them.
+
+    Only the address's owner unsubscribes (awards.unsubscribe); deleting a row, at their
+    request, sends that address reminders again.
+    """
+
+    list_display = ("address", "opted_out_at")
+    search_fields = ("address",)
+    fields = ("address", "opted_out_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

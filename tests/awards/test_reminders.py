@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from awards.models import ThresholdReminder
+from awards.models import ReminderOptOut, ThresholdReminder
 from awards.unsubscribe import opt_out, unsubscribe_url
 from municipalities.constants import Kind
 from municipalities.models import Threshold
@@ -292,3 +292,22 @@ def test_a_kommune_whose_clerks_all_unsubscribed_is_not_reminded(
         "Markt Hösbach wird nicht erinnert: alle aus der Verwaltung mit Zugang zum Portal haben "
         "die Erinnerungen abbestellt (buergerbuero@hoesbach.example, kaemmerei@hoesbach.example)."
     ) in message
+
+
+def test_the_ministry_sees_who_unsubscribed_and_an_administrator_can_undo_it(
+    reviewer_client, administrator_client
+):
+    opt_out("kaemmerei@hoesbach.example")
+    optout = ReminderOptOut.objects.get()
+    changelist = reverse("admin:awards_reminderoptout_changelist")
+    delete = reverse("admin:awards_reminderoptout_delete", args=[optout.pk])
+
+    listing = reviewer_client.get(changelist)
+    assert listing.status_code == 200
+    assert "kaemmerei@hoesbach.example" in main_text(listing)
+    assert reviewer_client.post(delete, {"post": "yes"}).status_code == 403
+    assert administrator_client.get(reverse("admin:awards_reminderoptout_add")).status_code == 403
+
+    administrator_client.post(delete, {"post": "yes"})
+
+    assert not ReminderOptOut.objects.exists()
