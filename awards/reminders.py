@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from digitalesamt.lib import mail
 from municipalities.models import Municipality, ProcedureLink
@@ -79,11 +80,13 @@ def _mail_context(municipality: Municipality) -> dict:
     }
 
 
+# Lazy: the mail's language (LANGUAGE_CODE), not the ministry user's.
+PERSONAL_LINK = gettext_lazy("[persönlicher Link zum Abbestellen]")
+
+
 def _general_text(context: dict) -> tuple[str, str]:
     """Subject and body with a placeholder for each recipient's own unsubscribe link."""
-    return mail.render(
-        MAIL, {**context, "unsubscribe_url": _("[persönlicher Link zum Abbestellen]")}
-    )
+    return mail.render(MAIL, {**context, "unsubscribe_url": PERSONAL_LINK})
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from awards.models import ReminderOptOut, ThresholdReminder
+from awards.reminders import preview
 from awards.unsubscribe import opt_out, unsubscribe_url
 from municipalities.constants import Kind
 from municipalities.models import Threshold
@@ -311,3 +312,11 @@ def test_the_ministry_sees_who_unsubscribed_and_an_administrator_can_undo_it(
     administrator_client.post(delete, {"post": "yes"})
 
     assert not ReminderOptOut.objects.exists()
+
+
+def test_the_text_kept_is_german_whatever_the_senders_language(near):
+    with translation.override("en"):
+        mail = preview(near)
+
+    assert "[persönlicher Link zum Abbestellen]" in mail.body
+    assert "es fehlen nur noch 7" in mail.body

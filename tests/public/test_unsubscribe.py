@@ -61,6 +61,7 @@ def test_the_button_unsubscribes_without_a_csrf_token_and_offers_the_way_back(cl
 
     assert response.status_code == 200
     assert opted_out() == [ADDRESS]
+    assert response.cookies == {}  # like every public page: no cookie for a visitor
     content = words(response)
     assert "Erinnerungen abbestellt" in content
     assert "Sie erhalten keine Erinnerungen mehr." in content
