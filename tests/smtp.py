@@ -27,6 +27,10 @@ class Inbox:
         self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
+    def clear(self) -> None:
+        self.messages.clear()
+        self.raw.clear()
+
     def parsed(self) -> list[tuple[list[str], email.message.EmailMessage]]:
         """Each mail's envelope recipients and the message as a mail client reads it."""
         return [

@@ -63,8 +63,7 @@ def submitted(inbox, clerks, clerk, reviewer, django_capture_on_commit_callbacks
 @pytest.fixture
 def in_review(submitted, reviewer, inbox):
     services.start_review(application=submitted, reviewer=reviewer)
-    inbox.messages.clear()  # the ministry's mail of the submission
-    inbox.raw.clear()
+    inbox.clear()  # the ministry's mail of the submission
     submitted.refresh_from_db()
     return submitted
 
@@ -230,8 +229,7 @@ def test_a_reminder_reaches_each_clerk_with_a_link_to_unsubscribe_that_works(
 
     # The next reminder, 90 days on, goes to the other clerk only.
     ThresholdReminder.objects.update(sent_at=timezone.now() - datetime.timedelta(days=91))
-    inbox.messages.clear()
-    inbox.raw.clear()
+    inbox.clear()
     remind(clerks, administrator, django_capture_on_commit_callbacks)
 
     recipients, message = only(inbox)
