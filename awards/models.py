@@ -488,6 +488,8 @@ class UndeliveredMail(models.Model):
     recipients = models.JSONField(_("Empfänger"))
     subject = models.TextField(_("Betreff"))
     body = models.TextField(_("Text"))
+    # The sender's own headers (List-Unsubscribe of a reminder): a mail sent again keeps them.
+    headers = models.JSONField(_("zusätzliche Kopfzeilen"), default=dict, blank=True)
     last_error = models.TextField(_("letzter Fehler"))
     attempts = models.PositiveSmallIntegerField(_("Versuche"))
     first_attempt_at = models.DateTimeField(_("erster Versuch am"), null=True, blank=True)
@@ -545,3 +547,22 @@ class ThresholdReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality}: {self.sent_at:%Y-%m-%d}"
+
+
+class ReminderOptOut(models.Model):
+    """An address that unsubscribed from the threshold reminders (awards.unsubscribe).
+
+    Only the reminders stop: the mails of the workflow (submitted, decided, revoked) are not
+    optional. Deleting the row subscribes the address again.
+    """
+
+    address = models.EmailField(_("E-Mail-Adresse"), unique=True)  # stored in lower case
+    opted_out_at = models.DateTimeField(_("abbestellt am"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("abbestellte Erinnerung")
+        verbose_name_plural = _("abbestellte Erinnerungen")
+        ordering = ["-opted_out_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.address

@@ -95,6 +95,7 @@ def record_undelivered(
     error: str,
     attempts: int,
     first_attempt_at: datetime.datetime | None,
+    headers: dict[str, str] | None = None,
     **kwargs: object,
 ) -> None:
     """Keep a mail that was given up on, for the ministry's list (mail.mail_undelivered)."""
@@ -102,6 +103,7 @@ def record_undelivered(
         recipients=list(recipients),
         subject=subject,
         body=body,
+        headers=dict(headers or {}),
         last_error=error,
         attempts=attempts,
         first_attempt_at=first_attempt_at,
@@ -116,14 +118,15 @@ def send_again(mails: Iterable[UndeliveredMail]) -> int:
             # The row goes before the mail is queued: a new failure makes a new row.
             deleted, _ = UndeliveredMail.objects.filter(pk=undelivered.pk).delete()
             if deleted:
-                subject, body, recipients = (
+                subject, body, recipients, headers = (
                     undelivered.subject,
                     undelivered.body,
                     undelivered.recipients,
+                    undelivered.headers,
                 )
                 transaction.on_commit(
-                    lambda s=subject, b=body, r=recipients: mail.queue(
-                        subject=s, body=b, recipients=r
+                    lambda s=subject, b=body, r=recipients, h=headers: mail.queue(
+                        subject=s, body=b, recipients=r, headers=h
                     )
                 )
                 count += 1

@@ -4,9 +4,14 @@ A Kommune is close when it misses at most THRESHOLD_REMINDER_DISTANCE procedures
 it nor its Verwaltungsgemeinschaft holds the award. The ministry may mail its clerks a
 reminder at most once in THRESHOLD_REMINDER_INTERVAL_DAYS days; each reminder is kept with
 its text, recipients and sender.
+
+Each clerk gets a mail of their own, with a personal link to unsubscribe (awards.unsubscribe)
+in the text and in List-Unsubscribe; addresses that unsubscribed are left out. The text kept
+with the reminder, and the ministry's preview, show a placeholder where the link goes.
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -16,10 +21,12 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from digitalesamt.lib import mail
 from municipalities.models import Municipality, ProcedureLink
 
+from . import unsubscribe
 from .models import Award, ThresholdReminder
 from .notifications import kommune_recipients
 
@@ -73,10 +80,35 @@ def _mail_context(municipality: Municipality) -> dict:
     }
 
 
-def preview(municipality: Municipality) -> tuple[str, str, list[str]]:
-    """Return the subject, body and recipients of the reminder as it would go out now."""
-    subject, body = mail.render(MAIL, _mail_context(municipality))
-    return subject, body, kommune_recipients(municipality.pk)
+# Lazy: the mail's language (LANGUAGE_CODE), not the ministry user's.
+PERSONAL_LINK = gettext_lazy("[persönlicher Link zum Abbestellen]")
+
+
+def _general_text(context: dict) -> tuple[str, str]:
+    """Subject and body with a placeholder for each recipient's own unsubscribe link."""
+    return mail.render(MAIL, {**context, "unsubscribe_url": PERSONAL_LINK})
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    body: str
+    recipients: list[str]  # who will get it
+    opted_out: list[str]  # the Kommune's clerks who unsubscribed
+
+
+def _addressees(municipality: Municipality) -> tuple[list[str], list[str]]:
+    """The clerks' addresses that get the reminder, and those that unsubscribed."""
+    clerks = kommune_recipients(municipality.pk)
+    stopped = unsubscribe.opted_out(clerks)
+    return [a for a in clerks if a not in stopped], [a for a in clerks if a in stopped]
+
+
+def preview(municipality: Municipality) -> Preview:
+    """The reminder as it would go out now, with whom it goes to and who unsubscribed."""
+    subject, body = _general_text(_mail_context(municipality))
+    recipients, opted_out = _addressees(municipality)
+    return Preview(subject, body, recipients, opted_out)
 
 
 def next_allowed(municipality: Municipality, now: datetime.datetime) -> datetime.datetime | None:
@@ -98,8 +130,9 @@ def _day(moment: datetime.datetime) -> str:
 def send_reminder(*, municipality: Municipality, by: AbstractBaseUser) -> ThresholdReminder:
     """Mail the Kommune's clerks how many procedures they miss, and keep the reminder.
 
-    Refused (ReminderRefused) within the interval of the last reminder, or when no clerk of
-    the Kommune has an address. The mail is queued once the reminder is stored.
+    Refused (ReminderRefused) within the interval of the last reminder, when no clerk of
+    the Kommune has an address, or when every one of them unsubscribed. One mail per
+    recipient is queued once the reminder is stored.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -119,8 +152,8 @@ def send_reminder(*, municipality: Municipality, by: AbstractBaseUser) -> Thresh
                 }
             )
         context = _mail_context(municipality)
-        recipients = kommune_recipients(municipality.pk)
-        if not recipients:
+        recipients, opted_out = _addressees(municipality)
+        if not recipients and not opted_out:
             raise ReminderRefused(
                 _(
                     "%(kommune)s hat keinen Zugang zum Portal mit E-Mail-Adresse. Laden Sie "
@@ -128,7 +161,15 @@ def send_reminder(*, municipality: Municipality, by: AbstractBaseUser) -> Thresh
                 )
                 % {"kommune": municipality.title}
             )
-        subject, body = mail.render(MAIL, context)
+        if not recipients:
+            raise ReminderRefused(
+                _(
+                    "%(kommune)s wird nicht erinnert: alle aus der Verwaltung mit Zugang zum "
+                    "Portal haben die Erinnerungen abbestellt (%(addresses)s)."
+                )
+                % {"kommune": municipality.title, "addresses": ", ".join(opted_out)}
+            )
+        subject, body = _general_text(context)
         reminder = ThresholdReminder.objects.create(
             municipality=municipality,
             sent_at=now,
@@ -139,7 +180,15 @@ def send_reminder(*, municipality: Municipality, by: AbstractBaseUser) -> Thresh
             subject=subject,
             body=body,
         )
-        transaction.on_commit(lambda: mail.queue(subject=subject, body=body, recipients=recipients))
+        for address in recipients:
+            # Each their own: the link in the text and the header unsubscribes that address.
+            personal = {**context, "unsubscribe_url": unsubscribe.unsubscribe_url(address)}
+            own_subject, own_body = mail.render(MAIL, personal)
+            transaction.on_commit(
+                lambda s=own_subject, b=own_body, a=address: mail.queue(
+                    subject=s, body=b, recipients=[a], headers=unsubscribe.headers(a)
+                )
+            )
     return reminder
 
 

@@ -15,7 +15,7 @@ from django.views.i18n import set_language
 
 from .lib import health as readiness
 from .lib import metrics
-from .public.views import pages
+from .public.views import pages, unsubscribe
 
 admin.site.site_header = _("Digitales Amt – Prüfung im Staatsministerium")
 admin.site.site_title = _("Digitales Amt")
@@ -51,6 +51,12 @@ urlpatterns = [
     path("datenschutz/", pages.privacy, name="privacy"),
     path("barrierefreiheit/", pages.accessibility, name="accessibility"),
     path("leichte-sprache/", pages.easy_language, name="easy_language"),
+    # The personal link in the ministry's reminder mails (awards.unsubscribe): kept forever.
+    path(
+        "erinnerungen/abbestellen/<str:token>/",
+        unsubscribe.reminder_unsubscribe,
+        name="reminder_unsubscribe",
+    ),
     path("", include("digitalesamt.public.urls")),
 ]
 

@@ -1,9 +1,9 @@
 """The ministry's list of Kommunen close to their threshold, and the reminder it mails them.
 
 "Erinnerung senden …" shows every selected Kommune's mail as it would go out (recipients,
-subject, text) and sends only after a second click; a Kommune reminded within the interval
-is refused with the day it may be reminded again. Each reminder is kept (ThresholdReminder)
-and written into the Kommune's admin history.
+those who unsubscribed, subject, text) and sends only after a second click; a Kommune
+reminded within the interval is refused with the day it may be reminded again. Each
+reminder is kept (ThresholdReminder) and written into the Kommune's admin history.
 """
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from digitalesamt.lib.admin import ChoicesFieldListFilter
 from municipalities.admin import RegierungsbezirkFilter
 
-from ..models import NearThreshold, ThresholdReminder
+from ..models import NearThreshold, ReminderOptOut, ThresholdReminder
 from ..reminders import (
     ReminderRefused,
     near_threshold,
@@ -137,14 +137,15 @@ class NearThresholdAdmin(admin.ModelAdmin):
         now = timezone.now()
         previews = []
         for municipality in chosen:
-            subject, body, recipients = preview(municipality)
+            mail = preview(municipality)
             allowed = next_allowed(municipality, now)
             previews.append(
                 {
                     "municipality": municipality,
-                    "subject": subject,
-                    "body": body,
-                    "recipients": recipients,
+                    "subject": mail.subject,
+                    "body": mail.body,
+                    "recipients": mail.recipients,
+                    "opted_out": mail.opted_out,
                     "allowed": allowed,
                 }
             )
@@ -213,4 +214,24 @@ class ThresholdReminderAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(ReminderOptOut)
+class ReminderOptOutAdmin(admin.ModelAdmin):
+    """The addresses that unsubscribed from the reminders, through the link in one of them.
+
+    Only the address's owner unsubscribes (awards.unsubscribe); deleting a row, at their
+    request, sends that address reminders again.
+    """
+
+    list_display = ("address", "opted_out_at")
+    search_fields = ("address",)
+    fields = ("address", "opted_out_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -6,10 +6,12 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from awards.models import ThresholdReminder
+from awards.models import ReminderOptOut, ThresholdReminder
+from awards.reminders import preview
+from awards.unsubscribe import opt_out, unsubscribe_url
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 from tests.conftest import member_of
@@ -112,14 +114,22 @@ def test_sending_queues_the_mail_to_the_clerks_and_records_it(
         response = remind(administrator_client, near, confirm=True)
 
     assert response.status_code == 302
-    (sent,) = mailoutbox
-    assert sorted(sent.to) == ["buergerbuero@hoesbach.example", "kaemmerei@hoesbach.example"]
+    # One mail per clerk: each carries that clerk's own link to unsubscribe.
+    assert sorted(sent.to for sent in mailoutbox) == [
+        ["buergerbuero@hoesbach.example"],
+        ["kaemmerei@hoesbach.example"],
+    ]
+    sent = next(sent for sent in mailoutbox if sent.to == ["kaemmerei@hoesbach.example"])
     assert sent.subject == "Digitales Amt: Ihrer Kommune fehlen nur noch 7 Online-Verfahren"
     assert "es fehlen nur noch 7" in sent.body
     reminder = ThresholdReminder.objects.get()
     assert (reminder.municipality, reminder.sent_by) == (near, administrator)
     assert (reminder.procedure_count, reminder.threshold) == (43, 50)
-    assert reminder.body == sent.body
+    assert reminder.recipients == ["buergerbuero@hoesbach.example", "kaemmerei@hoesbach.example"]
+    # The text kept is the mail's, with a placeholder where each one's own link went.
+    link = unsubscribe_url("kaemmerei@hoesbach.example")
+    assert link in sent.body
+    assert reminder.body == sent.body.replace(link, "[persönlicher Link zum Abbestellen]")
     entry = LogEntry.objects.get(object_id=str(near.pk))
     assert entry.action_flag == CHANGE
     assert entry.content_type.model == "municipality"
@@ -171,7 +181,11 @@ def test_after_90_days_the_kommune_may_be_reminded_again(
     with django_capture_on_commit_callbacks(execute=True):
         remind(administrator_client, near, confirm=True)
 
-    assert len(mailoutbox) == 1
+    # One mail per clerk (each with its own unsubscribe link).
+    assert sorted(sent.to for sent in mailoutbox) == [
+        ["buergerbuero@hoesbach.example"],
+        ["kaemmerei@hoesbach.example"],
+    ]
     assert ThresholdReminder.objects.count() == 2
 
 
@@ -235,3 +249,74 @@ def test_the_list_costs_the_same_at_two_sizes(administrator_client, near, bezirk
         )
 
     assert queries() == small
+
+
+def test_the_preview_shows_who_gets_the_reminder_and_who_unsubscribed(
+    administrator_client, near, mailoutbox, django_capture_on_commit_callbacks
+):
+    opt_out("Kaemmerei@hoesbach.example")
+
+    response = remind(administrator_client, near)
+    with django_capture_on_commit_callbacks(execute=True):
+        remind(administrator_client, near, confirm=True)
+
+    page = main_text(response)
+    assert (
+        "<dt>An</dt> <dd><bdi>buergerbuero@hoesbach.example</bdi></dd> "
+        "<dt>Abbestellt</dt> <dd><bdi>kaemmerei@hoesbach.example</bdi></dd>"
+    ) in page
+    assert "[persönlicher Link zum Abbestellen]" in page
+    assert "1 Erinnerung senden" in page
+    assert [sent.to for sent in mailoutbox] == [["buergerbuero@hoesbach.example"]]
+    assert ThresholdReminder.objects.get().recipients == ["buergerbuero@hoesbach.example"]
+
+
+def test_a_kommune_whose_clerks_all_unsubscribed_is_not_reminded(
+    administrator_client, near, mailoutbox, django_capture_on_commit_callbacks
+):
+    opt_out("kaemmerei@hoesbach.example")
+    opt_out("buergerbuero@hoesbach.example")
+
+    preview = remind(administrator_client, near)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = remind(administrator_client, near, confirm=True)
+
+    assert (
+        "Wird nicht gesendet: alle aus der Verwaltung mit Zugang zum Portal haben die "
+        "Erinnerungen abbestellt." in main_text(preview)
+    )
+    assert "Erinnerung senden</button>" not in preview.content.decode()
+    assert mailoutbox == []
+    assert not ThresholdReminder.objects.exists()
+    message = main_text(administrator_client.get(response.url))
+    assert (
+        "Markt Hösbach wird nicht erinnert: alle aus der Verwaltung mit Zugang zum Portal haben "
+        "die Erinnerungen abbestellt (buergerbuero@hoesbach.example, kaemmerei@hoesbach.example)."
+    ) in message
+
+
+def test_the_ministry_sees_who_unsubscribed_and_an_administrator_can_undo_it(
+    reviewer_client, administrator_client
+):
+    opt_out("kaemmerei@hoesbach.example")
+    optout = ReminderOptOut.objects.get()
+    changelist = reverse("admin:awards_reminderoptout_changelist")
+    delete = reverse("admin:awards_reminderoptout_delete", args=[optout.pk])
+
+    listing = reviewer_client.get(changelist)
+    assert listing.status_code == 200
+    assert "kaemmerei@hoesbach.example" in main_text(listing)
+    assert reviewer_client.post(delete, {"post": "yes"}).status_code == 403
+    assert administrator_client.get(reverse("admin:awards_reminderoptout_add")).status_code == 403
+
+    administrator_client.post(delete, {"post": "yes"})
+
+    assert not ReminderOptOut.objects.exists()
+
+
+def test_the_text_kept_is_german_whatever_the_senders_language(near):
+    with translation.override("en"):
+        mail = preview(near)
+
+    assert "[persönlicher Link zum Abbestellen]" in mail.body
+    assert "es fehlen nur noch 7" in mail.body

@@ -103,3 +103,32 @@ def test_the_list_and_the_mail_render_clean_for_a_superuser(admin_client, undeli
     assert "ConnectionRefusedError" in change.content.decode()
     assert_csp_clean(change)
     assert_csp_clean(changelist)
+
+
+def test_a_reminder_sent_again_keeps_its_link_to_unsubscribe(
+    administrator_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    headers = {
+        "List-Unsubscribe": "<https://digitales-amt.test/erinnerungen/abbestellen/t/>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    mail.mail_undelivered.send(
+        sender=None,
+        subject="Digitales Amt: Ihrer Kommune fehlen nur noch 7 Online-Verfahren",
+        body="Guten Tag,\n",
+        recipients=["kaemmerei@hoesbach.example"],
+        headers=headers,
+        error="ConnectionRefusedError: [Errno 111] Connection refused",
+        attempts=6,
+        first_attempt_at=timezone.now(),
+    )
+    undelivered = UndeliveredMail.objects.get()
+    assert undelivered.headers == headers
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_again(administrator_client, [undelivered])
+
+    (sent,) = mailoutbox
+    assert sent.extra_headers["List-Unsubscribe"] == headers["List-Unsubscribe"]
+    assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert sent.extra_headers["Auto-Submitted"] == "auto-generated"

@@ -5,49 +5,27 @@ retry waits for its `run_after`, which a test moves into the past instead of sle
 """
 
 import datetime
-import socket
+from contextlib import ExitStack
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from digitalesamt.lib import mail
+from tests import smtp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RECIPIENT = "kaemmerei@hoesbach.example"
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def port(settings):
     """A loopback port nothing listens on yet; the mailer and the queue as in production."""
-    port = free_port()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
-        }
-    }
+    port = smtp.free_port()
+    settings.MAILERS = smtp.smtp_mailers(port)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.MAIL_RETRY_DELAYS = [60, 300]
     return port
@@ -56,18 +34,8 @@ def port(settings):
 @pytest.fixture
 def smtp_server(port):
     """Start the SMTP server on the port when called; stop it after the test."""
-    controllers = []
-
-    def start() -> Inbox:
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port)
-        controller.start()
-        controllers.append(controller)
-        return inbox
-
-    yield start
-    for controller in controllers:
-        controller.stop()
+    with ExitStack() as servers:
+        yield lambda: servers.enter_context(smtp.smtp_server(port))
 
 
 def run_worker() -> None:
@@ -146,6 +114,27 @@ def test_a_mail_arrives_once_the_server_is_back(port, smtp_server, given_up):
     assert "Subject: Zugang zum Portal" in content
     assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
     assert given_up == []
+
+
+def test_a_retry_keeps_the_senders_headers_and_the_automatic_ones(port, smtp_server):
+    unsubscribe = "<https://digitales-amt.example/erinnerungen/abbestellen/x/>"
+    mail.queue(
+        subject="Zugang zum Portal",
+        body="Guten Tag.\n",
+        recipients=[RECIPIENT],
+        headers={"List-Unsubscribe": unsubscribe},
+    )
+    run_worker()  # down: the retry is queued with the task's JSON arguments
+    assert waiting().args_kwargs["kwargs"]["headers"] == {"List-Unsubscribe": unsubscribe}
+    inbox = smtp_server()
+    let_time_pass()
+    run_worker()
+
+    ((recipients, message),) = inbox.parsed()
+    assert recipients == [RECIPIENT]
+    assert message["List-Unsubscribe"] == unsubscribe
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["X-Auto-Response-Suppress"] == "All"
 
 
 def test_a_mail_is_given_up_after_the_last_delay(port, given_up):
