@@ -15,7 +15,7 @@ from municipalities.models import Municipality
 from ..models import Award
 
 # Bump when a template or the drawing changes, so every stored document is drawn anew.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 ISSUER = "Bayerisches Staatsministerium für Digitales"
 ISSUER_DATIVE = "Bayerischen Staatsministerium für Digitales"  # "verliehen vom …"
