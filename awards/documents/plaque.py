@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from municipalities.constants import TITLE_PREFIXES
 
 from .facts import ISSUER, ISSUER_DATIVE, TAGLINE, AwardFacts
 from .pdf import render_pdf
@@ -34,10 +37,11 @@ COLOPHON_PT = 5.5  # in the 3 mm bleed: trimmed off, read by the sign maker on t
 # Every colour on the plaque, solid, as a sign maker matches it (name, RGB).
 COLOURS = (("Blau", (0, 74, 153)), ("Schwarz", (0, 0, 0)), ("Weiß", (255, 255, 255)))
 
-# The Kommune's name at reading distance: the longest step that keeps the longest titles of
-# the register ("Verwaltungsgemeinschaft Bad Königshofen i.Grabfeld", 50 characters) on two
-# lines beside a coat of arms. (up to characters, points); never below MIN_NAME_PT.
-NAME_STEPS = ((24, 46), (32, 40), (42, 34))
+# The Kommune's name at reading distance, by the characters of its longest line (a long title
+# breaks after its kind: "Verwaltungsgemeinschaft" / "Bad Königshofen i.Grabfeld"): each step
+# keeps a line within the 201 mm beside a coat of arms (Fira Sans SemiBold averages 0.49 em a
+# character). (up to characters, points); never below MIN_NAME_PT.
+NAME_STEPS = ((24, 46), (28, 40), (33, 34))
 MIN_NAME_PT = 30
 # "mit den Mitgliedsgemeinden …" of a VG: up to nine names (VG Uffenheim), 115 characters.
 MEMBER_STEPS = ((90, 15), (150, 13.5))
@@ -55,17 +59,23 @@ class Sizes:
 def sizes(facts: AwardFacts) -> Sizes:
     """Return the largest type sizes at which the Kommune's names fit (on two lines)."""
     members = len(members_text(facts))
-    name_pt = next((pt for up_to, pt in NAME_STEPS if len(facts.title) <= up_to), MIN_NAME_PT)
+    lines = name_lines(facts.title)
+    longest = max(len(line) for line in lines)
+    steps = NAME_STEPS if len(lines) == 1 else NAME_STEPS[1:]  # two lines: 40 pt at most
+    name_pt = next((pt for up_to, pt in steps if longest <= up_to), MIN_NAME_PT)
     members_pt = next((pt for up_to, pt in MEMBER_STEPS if members <= up_to), MIN_MEMBERS_PT)
     return Sizes(name_pt=name_pt, members_pt=members_pt)
 
 
 def name_lines(title: str) -> tuple[str, ...]:
-    """Return the title in lines: a long VG's name below "Verwaltungsgemeinschaft", not with
-    the first word of its name beside it ("Verwaltungsgemeinschaft Bad / Königshofen …")."""
-    prefix = "Verwaltungsgemeinschaft "
-    if len(title) > NAME_STEPS[0][0] and title.startswith(prefix):
-        return (prefix.strip(), title.removeprefix(prefix))
+    """Return the title in lines: a title too long for one line breaks after its kind
+    ("Landratsamt" / "Neustadt a.d.Aisch-Bad Windsheim"), not within the name."""
+    if len(title) <= NAME_STEPS[0][0]:
+        return (title,)
+    prefixes = sorted({str(prefix) for prefix in TITLE_PREFIXES.values()}, key=len, reverse=True)
+    for prefix in [*prefixes, str(_("Landeshauptstadt"))]:
+        if title.startswith(f"{prefix} "):
+            return (prefix, title.removeprefix(f"{prefix} "))
     return (title,)
 
 
