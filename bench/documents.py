@@ -1,4 +1,4 @@
-"""Time the award's documents: cold plaque, cached download, signet, beside WeasyPrint's floor.
+"""Time the award's documents: cold plaques, cached download, signet, beside WeasyPrint's floor.
 
     .venv/bin/python bench/documents.py [--runs 20]
 
@@ -6,8 +6,9 @@ Builds a temporary SQLite database and storage, creates one award and requests i
 through the whole Django stack (middleware, view, storage) with the test client. "Cold" means
 the document of this version is not stored yet: every run renames the Kommune, which makes a
 new version. The one-line page is WeasyPrint rendering "<p>Digitales Amt</p>" in the same
-process, the least any PDF costs. Targets: cold plaque <= 3x the one-line page; cached
-download < 20 ms median.
+process, the least any PDF costs, both as plain PDF and as PDF/A-3b (as every document is) for
+a fair ratio. Targets: cold PDF/A plaque <= 2x the one-line PDF/A page (was <= 3x the plain
+one); cached download < 20 ms median. The sign maker's file (?druck=1) is timed beside it.
 """
 
 import argparse
@@ -39,6 +40,9 @@ def main() -> None:
         ALLOWED_HOSTS="testserver",
         SITE_URL="https://digitales-amt.bayern.de",
         LOG_LEVEL="WARNING",
+        # Every cold request renders: the limits that guard a server would stop the bench.
+        RATE_LIMIT_RENDER_PER_ADDRESS="100000/m",
+        RATE_LIMIT_RENDER="100000/m",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitalesamt.settings")
     warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here
@@ -80,11 +84,11 @@ def main() -> None:
             timings.append(get(path))
         return timings
 
-    def one_line_page() -> float:
+    def one_line_page(**options) -> float:
         from weasyprint import HTML
 
         started = time.perf_counter()
-        HTML(string="<p>Digitales Amt</p>").write_pdf()
+        HTML(string="<p>Digitales Amt</p>").write_pdf(**options)
         return time.perf_counter() - started
 
     plaque = f"/auszeichnungen/{award.number}/schild.pdf"
@@ -92,8 +96,10 @@ def main() -> None:
     first = get(plaque)  # loads WeasyPrint, Pango and the fonts: once per process
     one_line_page()
     floor = statistics.median(one_line_page() for _ in range(args.runs))
+    floor_pdfa = statistics.median(one_line_page(pdf_variant="pdf/a-3b") for _ in range(args.runs))
     cold_plaque = statistics.median(cold(plaque))
     cold_a3 = statistics.median(cold(plaque + "?format=a3"))
+    cold_print = statistics.median(cold(plaque + "?format=a4&druck=1"))
     cold_signet = statistics.median(cold(signet + "?breite=640"))
     cold_svg = statistics.median(cold(f"/auszeichnungen/{award.number}/signet.svg"))
     get(plaque)
@@ -104,11 +110,17 @@ def main() -> None:
     ms = 1000
     print(f"first plaque in a fresh process (fonts load)  {first * ms:8.1f} ms")
     print(f"one-line WeasyPrint page, median of {args.runs:<3}       {floor * ms:8.1f} ms")
+    print(f"one-line page as PDF/A-3b, median of {args.runs:<3}     {floor_pdfa * ms:8.1f} ms")
     print(
-        f"cold plaque A4, median of {args.runs:<3}                 {cold_plaque * ms:8.1f} ms"
-        f"   = {cold_plaque / floor:.2f}x the one-line page (target <= 3x)"
+        f"cold PDF/A plaque A4, median of {args.runs:<3}           {cold_plaque * ms:8.1f} ms"
+        f"   = {cold_plaque / floor_pdfa:.2f}x the one-line PDF/A page (target <= 2x),"
+        f" {cold_plaque / floor:.2f}x the plain one"
     )
-    print(f"cold plaque A3, median of {args.runs:<3}                 {cold_a3 * ms:8.1f} ms")
+    print(f"cold PDF/A plaque A3, median of {args.runs:<3}           {cold_a3 * ms:8.1f} ms")
+    print(
+        f"cold print plaque A4 (druck=1), median of {args.runs:<3} {cold_print * ms:8.1f} ms"
+        f"   = {cold_print / floor_pdfa:.2f}x the one-line PDF/A page"
+    )
     print(f"cold signet PNG 640 px, median of {args.runs:<3}         {cold_signet * ms:8.1f} ms")
     print(f"cold signet SVG, median of {args.runs:<3}                {cold_svg * ms:8.1f} ms")
     print(
@@ -118,7 +130,7 @@ def main() -> None:
     print(
         f"cached signet PNG download, median of {args.runs * 10:<4}   {cached_signet * ms:8.1f} ms"
     )
-    met = cold_plaque <= 3 * floor and cached_plaque < 0.020
+    met = cold_plaque <= 2 * floor_pdfa and cached_plaque < 0.020
     print("targets met" if met else "TARGETS MISSED")
 
 
