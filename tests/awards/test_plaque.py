@@ -371,6 +371,28 @@ def test_qr_code_on_the_page_is_50_mm_wide_at_a4(client, award):
     assert module_mm == pytest.approx(50 / 33, abs=0.03)
 
 
+def test_qr_code_outlines_draw_exactly_the_codes_modules(client, award):
+    data = get_pdf(client, award.number)
+    dpi = 600
+    image = pypdfium2.PdfDocument(data)[0].render(scale=dpi / 72).to_pil().convert("L")
+    matrix = plaque.qr_code(VERIFY_URL).matrix
+
+    # The code's box: 20 mm from the right, 12 mm from the bottom, 50 mm wide.
+    px = dpi / 25.4
+    left, top, module = (297 - 20 - 50) * px, (210 - 12 - 50) * px, 50 / 33 * px
+    drawn = [
+        [
+            image.getpixel((int(left + (x + 0.5) * module), int(top + (y + 0.5) * module))) < 128
+            for x in range(33)
+        ]
+        for y in range(33)
+    ]
+    assert drawn == [[bool(dark) for dark in row] for row in matrix]
+    # One subpath per outline, not one per run of modules: fewer commands for WeasyPrint.
+    path = plaque.outline_path(matrix)
+    assert path.count("M") < 60 and path.count("z") == path.count("M")
+
+
 @pytest.mark.parametrize("query", ["?format=a4", "?format=a3", "?format=a4&druck=1"])
 def test_qr_code_decodes_as_a_phone_sees_it_from_1_m(client, award, query):
     data = get_pdf(client, award.number, query)
