@@ -140,7 +140,7 @@ def render_document(*, award_id: int, document: str) -> str:
     """Render and store one document of an award, unless its current version is stored."""
     award = Award.objects.select_related("municipality").get(pk=award_id)
     facts = documents.award_facts(award)
-    kind = documents.DOCUMENTS[document]
+    kind = documents.ALL_DOCUMENTS[document]
     try:
         return documents.store(facts, kind)
     finally:
@@ -149,7 +149,8 @@ def render_document(*, award_id: int, document: str) -> str:
 
 @task
 def render_award_documents(*, award_id: int) -> list[str]:
-    """Render every document of an award ahead of the first download (after approval)."""
+    """Render the documents of an award ahead of the first download (after approval); the
+    sign maker's plaques are rendered on their first request."""
     award = Award.objects.select_related("municipality").get(pk=award_id)
     if award.is_revoked:
         return []

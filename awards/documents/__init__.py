@@ -7,9 +7,11 @@ Every document carries a QR code to the award's verification page. `kinds` names
 
 from .facts import AwardFacts, award_facts, verification_url
 from .kinds import (
+    ALL_DOCUMENTS,
     DOCUMENTS,
     PLAQUE_PAPERS,
     PLAQUES,
+    PRINT_PLAQUES,
     SIGNET_DEFAULT_WIDTH,
     SIGNET_PDF,
     SIGNET_PNGS,
@@ -21,9 +23,11 @@ from .kinds import (
 from .storage import render, storage_name, store
 
 __all__ = [
+    "ALL_DOCUMENTS",
     "DOCUMENTS",
     "PLAQUE_PAPERS",
     "PLAQUES",
+    "PRINT_PLAQUES",
     "SIGNET_DEFAULT_WIDTH",
     "SIGNET_PDF",
     "SIGNET_PNGS",

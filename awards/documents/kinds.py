@@ -1,4 +1,5 @@
-"""The kinds of file made for an award: plaques by paper size, signets by width, as SVG and PDF."""
+"""The kinds of file made for an award: plaques by paper size (to print in the office, and for a
+sign maker with bleed and crop marks), signets by width, as SVG and as PDF."""
 
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ class Document:
     content_type: str
     paper: str = ""
     width: int = 0
+    for_print: bool = False  # a plaque for a sign maker: bleed, crop marks, colour values
 
     @property
     def is_plaque(self) -> bool:
@@ -29,6 +31,11 @@ PLAQUES = {
     paper: Document(f"schild-{paper}.pdf", "application/pdf", paper=paper)
     for paper in PLAQUE_PAPERS
 }
+# Made on first request only: few Kommunen order a sign, and the office plaque is the same.
+PRINT_PLAQUES = {
+    paper: Document(f"schild-{paper}-druck.pdf", "application/pdf", paper=paper, for_print=True)
+    for paper in PLAQUE_PAPERS
+}
 SIGNET_PNGS = {
     width: Document(f"signet-{width}.png", "image/png", width=width) for width in SIGNET_WIDTHS
 }
@@ -37,6 +44,8 @@ SIGNET_PDF = Document("signet.pdf", "application/pdf")  # print size, for letter
 DOCUMENTS = {
     doc.name: doc for doc in [*PLAQUES.values(), *SIGNET_PNGS.values(), SIGNET_SVG, SIGNET_PDF]
 }
+# DOCUMENTS are rendered ahead on approval; every kind, by name, for the task that renders one.
+ALL_DOCUMENTS = {**DOCUMENTS, **{doc.name: doc for doc in PRINT_PLAQUES.values()}}
 
 
 def signet_height(width: int) -> int:

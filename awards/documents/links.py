@@ -47,6 +47,9 @@ def award_documents(award: Award) -> dict[str, Any]:
     snippet = html.format(*[escape(value) for value in values])
     return {
         "plaque_urls": [(paper.upper(), f"{plaque_url}?format={paper}") for paper in PLAQUE_PAPERS],
+        "plaque_print_urls": [
+            (paper.upper(), f"{plaque_url}?format={paper}&druck=1") for paper in PLAQUE_PAPERS
+        ],
         "signet_pngs": [(w, f"{png_url}?breite={w}") for w in SIGNET_WIDTHS],
         "signet_svg": reverse("awards:signet_svg", args=[number]),
         "signet_pdf": reverse("awards:signet_pdf", args=[number]),

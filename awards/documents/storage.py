@@ -21,7 +21,7 @@ def storage_name(facts: AwardFacts, document: Document) -> str:
 
 def render(facts: AwardFacts, document: Document) -> bytes:
     if document.is_plaque:
-        return plaque_pdf(facts, document.paper)
+        return plaque_pdf(facts, document.paper, for_print=document.for_print)
     if document.width:
         return signet_png(facts, document.width)
     if document == SIGNET_PDF:

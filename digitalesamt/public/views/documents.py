@@ -30,6 +30,7 @@ DOCUMENT_MAX_AGE = 3600  # an hour: a rename or a revocation reaches every cache
 RENDER_LOCK_SECONDS = 120
 # Digits as people type them: "²" or "٣" are digits to str.isdigit() but no width.
 WIDTH = re.compile(r"[0-9]{1,5}")
+PRINT_FLAGS = {"": False, "0": False, "1": True}  # ?druck=1: the sign maker's file
 
 # A document not stored yet is rendered on request: a limit per address and one for everybody.
 RENDERS_PER_ADDRESS = Limit(
@@ -72,7 +73,12 @@ def versioned(choose: Choice):
 
 
 def _plaque(request: HttpRequest) -> documents.Document | None:
-    return documents.PLAQUES.get(request.GET.get("format", "a4").strip().lower())
+    """Return the plaque asked for: ?format=a4|a3, and ?druck=1 for the sign maker's file."""
+    paper = request.GET.get("format", "a4").strip().lower()
+    for_print = PRINT_FLAGS.get(request.GET.get("druck", "").strip().lower())
+    if for_print is None:
+        return None
+    return (documents.PRINT_PLAQUES if for_print else documents.PLAQUES).get(paper)
 
 
 def _signet_png(request: HttpRequest) -> documents.Document | None:
@@ -91,10 +97,19 @@ def _signet_pdf(request: HttpRequest) -> documents.Document:
 @require_safe
 @versioned(_plaque)
 def plaque(request: HttpRequest, number: str) -> HttpResponse:
-    """Serve the plaque: A4 landscape, or A3 with ?format=a3."""
+    """Serve the plaque: A4 landscape, or A3 with ?format=a3; with ?druck=1 the sign maker's
+    file (bleed and crop marks), rendered on its first request."""
     document = _plaque(request)
     if document is None:
-        return _bad_parameter(request, _("Das Format ist A4 (Standard) oder A3 (?format=a3)."))
+        if request.GET.get("format", "a4").strip().lower() not in documents.PLAQUE_PAPERS:
+            return _bad_parameter(request, _("Das Format ist A4 (Standard) oder A3 (?format=a3)."))
+        return _bad_parameter(
+            request,
+            _(
+                "Die Druckvorlage mit Beschnitt und Schnittmarken erhalten Sie mit ?druck=1, "
+                "das Schild zum Ausdrucken ohne „druck“ oder mit ?druck=0."
+            ),
+        )
     return _document_response(request, number, document)
 
 
