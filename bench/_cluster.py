@@ -197,10 +197,10 @@ class Cluster:
         return result.stdout if capture else ""
 
     def spawn(self, name: str, command: list[str]) -> None:
-        log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with open(self.workdir / f"{name}.log", "wb") as log:  # the process keeps its copy
+            self.processes[name] = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
 
     def start_standin(self) -> str:
         self.standin = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), StandIn)
