@@ -18,12 +18,10 @@ phase's own requests got. Target: `/` answers within 1 s (p99) in every phase.
 """
 
 import argparse
-import http.cookiejar
 import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,10 +33,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from _http import PASSWORD, Session, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-PASSWORD = "Bench-Passwort-2026"  # noqa: S105 - a throwaway database
 LINKS = 2_000
 HEADER = b"ars,titel,url,zustaendigkeit,leika_schluessel\n"
 
@@ -77,66 +76,6 @@ reviewer = User.objects.create_user(
 )
 reviewer.groups.add(Group.objects.get(name=REVIEWER_GROUP))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Session:
-    """A browser's cookies and CSRF token against the bench server."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def csrf(self) -> str:
-        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
-
-    def request(self, path: str, data: bytes | None = None, headers: dict | None = None):
-        """Return (status, seconds, body) of one request; errors are answers too."""
-        request = urllib.request.Request(  # noqa: S310 - loopback
-            self.base + path, data=data, headers={"Referer": self.base + path, **(headers or {})}
-        )
-        started = time.perf_counter()
-        try:
-            with self.opener.open(request, timeout=120) as response:
-                body = response.read()
-                return response.status, time.perf_counter() - started, body
-        except urllib.error.HTTPError as error:
-            return error.code, time.perf_counter() - started, error.read()
-        except OSError as error:
-            return f"error: {error}", time.perf_counter() - started, b""
-
-    def form(self, path: str, fields: dict) -> tuple:
-        if not self.csrf():
-            self.request(path)
-        body = urllib.parse.urlencode({"csrfmiddlewaretoken": self.csrf(), **fields}).encode()
-        return self.request(path, body, {"Content-Type": "application/x-www-form-urlencoded"})
-
-    def login(self, path: str, username: str) -> None:
-        self.request(path)
-        status, _seconds, _body = self.form(path, {"username": username, "password": PASSWORD})
-        if status not in (200, 302):
-            raise SystemExit(f"login of {username} at {path} answered {status}")
-
-    def upload(self, path: str, filename: str, content: bytes) -> tuple:
-        self.request(path)
-        boundary = secrets.token_hex(16)
-        parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
-            f"{self.csrf()}\r\n".encode(),
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"'
-            f"\r\nContent-Type: text/csv\r\n\r\n".encode()
-            + content
-            + b"\r\n",
-            f"--{boundary}--\r\n".encode(),
-        ]
-        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-        return self.request(path, b"".join(parts), headers)
 
 
 class Probe(threading.Thread):
