@@ -74,7 +74,9 @@ def test_the_award_list_costs_the_same_queries_for_few_or_many_and_counts_once(a
     many = page_queries(admin_client, AWARDS, {"revoked": "0"})
 
     assert len(many) == len(few)
-    counts = [sql for sql in many if "COUNT(*)" in sql and '"awards_award"' in sql]
+    counts = [
+        sql for sql in many if sql.startswith('SELECT COUNT(*) AS "__count" FROM "awards_award"')
+    ]
     assert len(counts) == 1  # the filtered count; not every award again
 
 
@@ -97,7 +99,11 @@ def test_the_application_list_costs_the_same_queries_for_few_or_many(admin_clien
 
     assert Application.objects.count() == 63
     assert len(many) == len(few)
-    counts = [sql for sql in many if "COUNT(*)" in sql and '"awards_application"' in sql]
+    counts = [
+        sql
+        for sql in many
+        if sql.startswith('SELECT COUNT(*) AS "__count" FROM "awards_application"')
+    ]
     assert len(counts) == 1
 
 
@@ -123,8 +129,8 @@ def test_the_kommune_list_costs_the_same_queries_for_few_or_many_and_counts_once
 
     assert Municipality.objects.count() == 63
     assert len(many) == len(few)
-    table = '"municipalities_municipality"'
-    assert len([sql for sql in many if "COUNT(*)" in sql and table in sql]) == 1
+    count = 'SELECT COUNT(*) AS "__count" FROM "municipalities_municipality"'
+    assert len([sql for sql in many if sql.startswith(count)]) == 1
 
 
 @pytest.mark.django_db
