@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from digitalesamt.lib.admin import (
     BooleanListFilter,
+    EstimatedCountPaginator,
     PageRowsChangeList,
     PrimaryKeyFilter,
     external_link,
@@ -392,6 +393,8 @@ class ProcedureLinkAdmin(admin.ModelAdmin):
     # otherwise add "-pk" and sort all 500,000 links for every page.
     ordering = ("title", "pk")
     list_per_page = 50
+    # The unfiltered list of 500,000 links numbers its pages from PostgreSQL's estimate.
+    paginator = EstimatedCountPaginator
     readonly_fields = (
         "last_checked_at",
         "check_result",

@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -174,6 +177,36 @@ class PageRowsChangeList(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
+        if self.list_editable:
+            return  # the formset of an editable list needs the page as a queryset
         ids = list(self.result_list.values_list("pk", flat=True))
         rows = self.queryset.order_by().in_bulk(ids)
         self.result_list = [rows[pk] for pk in ids if pk in rows]
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator that takes PostgreSQL's estimate for the row count of an unfiltered list.
+
+    Counting 500,000 links exactly costs 60-300 ms on every page of the unfiltered list; the
+    planner's estimate (`pg_class.reltuples`, kept by ANALYZE and autovacuum) is free and
+    enough to number the pages of so long a list. Filtered lists, short tables (under
+    ESTIMATE_FROM rows) and every other database count exactly.
+    """
+
+    ESTIMATE_FROM = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        objects = self.object_list
+        query = getattr(objects, "query", None)
+        connection = connections[objects.db] if query is not None else None
+        if connection is not None and connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [objects.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] >= self.ESTIMATE_FROM:
+                return row[0]
+        return super().count

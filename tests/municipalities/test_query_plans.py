@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
+from digitalesamt.lib.admin import EstimatedCountPaginator
 from municipalities.admin import ProcedureLinkAdmin
 from municipalities.confirmation import confirmed_count, with_confirmed_count
 from municipalities.constants import Scope
@@ -172,3 +173,35 @@ def test_the_admin_search_is_served_by_trigram_indexes():
         assert "gin_trgm_ops" in indexes[name]
     searched = ProcedureLink.objects.filter(title__icontains="steuer")
     assert "procedure_link_title_trgm" in plan(searched, bitmap=True)
+
+
+LINK_COUNT = 'SELECT COUNT(*) AS "__count" FROM "municipalities_procedurelink"'
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_unfiltered_link_list_numbers_its_pages_from_the_estimate(admin_client, monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_FROM", 1)
+    ProcedureLinkFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {TABLE}")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/municipalities/procedurelink/")
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
+    assert not [q for q in captured.captured_queries if q["sql"].startswith(LINK_COUNT)]
+
+
+@pytest.mark.django_db
+def test_a_filtered_link_list_counts_exactly(admin_client, monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_FROM", 1)
+    ProcedureLinkFactory.create_batch(3)
+    ProcedureLinkFactory(active=False)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/municipalities/procedurelink/", {"active__exact": "1"})
+
+    assert response.context["cl"].result_count == 3
+    assert [q for q in captured.captured_queries if q["sql"].startswith(LINK_COUNT)]
