@@ -36,13 +36,14 @@ def sql_of(queryset) -> str:
     return query["sql"]
 
 
-def plan(queryset, *, bitmap: bool = False) -> str:
+def plan(queryset) -> str:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL enable_seqscan = off")
-            if bitmap:  # price out reading the whole title index in order, too
-                cursor.execute("SET LOCAL enable_indexscan = off")
+            # On a few rows any index and a sort would do; priced out, only an index that
+            # gives the order serves.
+            cursor.execute("SET LOCAL enable_sort = off")
             cursor.execute(f"EXPLAIN {sql}", params)
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
@@ -112,8 +113,11 @@ def test_a_kommunes_list_in_the_portal_is_read_in_order_from_an_index():
     ProcedureLinkFactory(municipality=kommune)
     found = plan(ProcedureLink.objects.filter(municipality=kommune).order_by("title", "pk")[:50])
 
-    assert "procedure_link_own_title" in found
+    # An index gives the order (on a few rows PostgreSQL may as well take (title, id) and
+    # filter; at full size it takes this one, see /work/notes/explain15).
     assert "TEMP B-TREE" not in found and "Sort" not in found
+    if connection.vendor == "sqlite":
+        assert "procedure_link_own_title" in found
 
 
 @pytest.mark.django_db
@@ -169,10 +173,13 @@ def test_the_admin_search_is_served_by_trigram_indexes():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [TABLE])
         indexes = dict(cursor.fetchall())
-    for name in ("procedure_link_title_trgm", "procedure_link_url_trgm"):
-        assert "gin_trgm_ops" in indexes[name]
-    searched = ProcedureLink.objects.filter(title__icontains="steuer")
-    assert "procedure_link_title_trgm" in plan(searched, bitmap=True)
+    # On the expression Django's icontains compares: UPPER("title"::text) LIKE UPPER(%s).
+    # (At full size the search's plan ORs both in a BitmapOr: bench/queries.py --explain.)
+    for name, column in (
+        ("procedure_link_title_trgm", "title"),
+        ("procedure_link_url_trgm", "url"),
+    ):
+        assert f"gin (upper(({column})::text) gin_trgm_ops)" in indexes[name]
 
 
 LINK_COUNT = 'SELECT COUNT(*) AS "__count" FROM "municipalities_procedurelink"'
