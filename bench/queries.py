@@ -210,6 +210,8 @@ def main() -> None:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
                 plan = "\n".join(row[0] for row in cursor.fetchall())
             (args.explain / f"{name}.txt").write_text(f"{slowest['sql']}\n\n{plan}\n")
+    if not any(workdir.iterdir()):  # a database named by URL: nothing was kept here
+        workdir.rmdir()
 
 
 if __name__ == "__main__":
