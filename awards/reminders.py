@@ -52,7 +52,7 @@ def near_threshold(queryset: QuerySet | None = None) -> QuerySet:
         ProcedureLink.objects.filter(municipality=OuterRef("pk"), active=True)
         .order_by()
         .values("municipality")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     return (

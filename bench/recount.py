@@ -17,17 +17,16 @@ recount 1.9-3.0 s on SQLite, 2.5-3.2 s on PostgreSQL 15 (7 queries either way); 
 
 import argparse
 import datetime
-import io
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import fullsize  # noqa: E402
 
 
 def main() -> None:
@@ -37,20 +36,8 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="digitalesamt-bench-recount-"))
+    workdir = fullsize.configure(args.database_url, prefix="digitalesamt-bench-recount-")
     print(f"working in {workdir}", flush=True)
-    os.environ.update(
-        ENV_FILE=os.devnull,
-        SECRET_KEY="bench-only",  # noqa: S106 - a throwaway database
-        DEBUG="false",
-        DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        LOG_LEVEL="WARNING",
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitalesamt.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -66,8 +53,7 @@ def main() -> None:
     )
     from municipalities.validation import count_key
 
-    call_command("migrate", verbosity=0)
-    call_command("import_municipalities", stdout=io.StringIO())
+    fullsize.prepare(services=False, roles=False)
 
     def timed(label: str, function, runs: int = 1):
         times, result, queries = [], None, 0

@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import random
 import sys
-import tempfile
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import fullsize  # noqa: E402
 
 LAND_ARS = "090000000000"
 CENTRAL = 40
@@ -125,28 +126,18 @@ def main() -> None:
     while not port.value:
         time.sleep(0.01)
 
-    workdir = Path(tempfile.mkdtemp(prefix="digitalesamt-bench-"))
     os.environ.update(
-        ENV_FILE=os.devnull,
-        SECRET_KEY="bench-only",  # noqa: S106 - a throwaway database
-        DEBUG="false",
-        DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        LOG_LEVEL="WARNING",
         OZG_DASHBOARD_URL=f"http://127.0.0.1:{port.value}/api/",
         OZG_DASHBOARD_ALLOW_PRIVATE="true",
         OZG_DASHBOARD_DELAY=str(args.delay),
     )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitalesamt.settings")
-    import django
-
-    django.setup()
+    fullsize.configure(args.database_url)
     from django.core.management import call_command
 
     from digitalesamt.lib import dashboard
     from municipalities.models import Municipality, SourceRecord
 
-    call_command("migrate", verbosity=0)
-    call_command("import_municipalities", verbosity=0)
+    fullsize.prepare(services=False, roles=False)
     kommunen = Municipality.objects.count()
     print(f"Kommunen in the register: {kommunen}, database: {os.environ['DATABASE_URL']}")
 

@@ -21,17 +21,18 @@ for everyone else, the ministry's list 0.26 s (it was 1.7 s with the distinct-UR
 
 import argparse
 import itertools
-import os
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import fullsize  # noqa: E402
+
 BATCH = 20_000
 
 
@@ -41,23 +42,9 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="digitalesamt-bench-"))
-    os.environ.update(
-        ENV_FILE=os.devnull,
-        SECRET_KEY="bench-only",  # noqa: S106 - a throwaway database
-        DEBUG="false",
-        DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        ALLOWED_HOSTS="testserver",
-        SECURE_SSL_REDIRECT="false",
-        LOG_LEVEL="WARNING",
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitalesamt.settings")
-    import django
-
-    django.setup()
+    workdir = fullsize.configure(args.database_url)
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
@@ -76,10 +63,7 @@ def main() -> None:
     )
     from municipalities.validation import count_key
 
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable")
-    call_command("import_municipalities", verbosity=0)
-    call_command("import_services", verbosity=0)
+    fullsize.prepare(roles=False)
 
     rng = random.Random(500_000)
     kommunen = list(Municipality.objects.values_list("pk", flat=True))

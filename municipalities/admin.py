@@ -13,10 +13,17 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from digitalesamt.lib.admin import BooleanListFilter, PrimaryKeyFilter, external_link
+from digitalesamt.lib.admin import (
+    BooleanListFilter,
+    EstimatedCountPaginator,
+    PageRowsChangeList,
+    PrimaryKeyFilter,
+    external_link,
+)
 
 from .constants import Kind, LinkCheckResult
 from .models import (
@@ -119,6 +126,10 @@ class MunicipalityAdmin(admin.ModelAdmin):
     list_filter = ("kind", RegierungsbezirkFilter, LandkreisFilter, ThresholdReachedFilter)
     search_fields = ("name", "^ars", "=postal_code")
     search_help_text = _("Name, Regionalschlüssel (Anfang) oder Postleitzahl")
+    # Counting all 2,445 Kommunen again on each page buys nothing: the filtered count is enough.
+    show_full_result_count = False
+    # Half Django's 100: rendering the rows is most of a page's cost once the queries are cheap.
+    list_per_page = 50
     readonly_fields = (
         *REGISTER_FIELDS,
         "members_display",
@@ -210,6 +221,10 @@ class MunicipalityAdmin(admin.ModelAdmin):
                 for award in awards
             ),
         )
+
+    def get_changelist(self, request: HttpRequest, **kwargs: object) -> type:
+        # The live count for the page's rows only (see PageRowsChangeList).
+        return PageRowsChangeList
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -364,12 +379,22 @@ class ProcedureLinkAdmin(admin.ModelAdmin):
         "last_checked_at",
     )
     list_filter = ("scope", "active", CheckResultFilter, MunicipalityLinkFilter, ServiceLinkFilter)
-    search_fields = ("title", "url", "municipality__name", "^municipality__ars")
+    # get_search_results below: the Kommune is searched by a subquery, not over a join.
+    search_fields = ("title", "url")
     search_help_text = _("Titel, URL, Name oder Regionalschlüssel der Kommune")
-    list_select_related = ("municipality",)
+    # The page's Kommunen in one query of their own (get_queryset), not joined: over a join
+    # SQLite reads the links Kommune by Kommune and sorts all 500,000 instead of reading the
+    # first hundred from the index on (title, id).
+    list_select_related = ()
     autocomplete_fields = ("municipality", "services")
     # Counting 150,000 rows on every page load buys nothing: the filtered count is enough.
     show_full_result_count = False
+    # With the key as the tie-break the index on (title, id) serves the order: Django would
+    # otherwise add "-pk" and sort all 500,000 links for every page.
+    ordering = ("title", "pk")
+    list_per_page = 50
+    # The unfiltered list of 500,000 links numbers its pages from PostgreSQL's estimate.
+    paginator = EstimatedCountPaginator
     readonly_fields = (
         "last_checked_at",
         "check_result",
@@ -400,6 +425,36 @@ class ProcedureLinkAdmin(admin.ModelAdmin):
     @admin.display(description=_("URL"), ordering="url")
     def url_link(self, obj: ProcedureLink) -> SafeString:
         return format_html("<bdi>{}</bdi>", external_link(obj.url))
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """Find links whose title or URL contains each word, or whose Kommune's name contains
+        it or whose ARS starts with it.
+
+        The Kommunen are looked up first among their 2,445 rows (a query per word) rather
+        than joined to every link or asked in a subquery, whose share of the links PostgreSQL
+        cannot estimate: with their keys in the query it ORs the trigram indexes on title and
+        URL (migration 0012) with the index on the Kommune instead of reading 500,000 links.
+        """
+        for word in smart_split(search_term):
+            if word[:1] in {'"', "'"} and word[-1:] == word[:1]:
+                word = unescape_string_literal(word)
+            if not word:
+                continue
+            condition = Q(title__icontains=word) | Q(url__icontains=word)
+            kommunen = list(
+                Municipality.objects.filter(
+                    Q(name__icontains=word) | Q(ars__startswith=word)
+                ).values_list("pk", flat=True)
+            )
+            if kommunen:
+                condition |= Q(municipality__in=kommunen)
+            queryset = queryset.filter(condition)
+        return queryset, False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("municipality")
 
     @admin.action(description=_("Ausgewählte Online-Verfahren aktivieren"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -121,7 +121,7 @@ def confirmed_links(municipality: Municipality | OuterRef | int) -> QuerySet:
 
 def confirmed_count(municipality: Municipality | int) -> int:
     """How many of the Kommune's procedures (by the counting rule) the source confirms."""
-    return confirmed_links(municipality).values("url_key").distinct().count()
+    return confirmed_links(municipality).count()  # a key is unique per Kommune
 
 
 def with_confirmed_count(municipalities: QuerySet[Municipality]) -> QuerySet[Municipality]:
@@ -130,11 +130,12 @@ def with_confirmed_count(municipalities: QuerySet[Municipality]) -> QuerySet[Mun
     `synced_at` is the Kommune's last successful sync, None when it was never synced: its
     `confirmed_count` then says nothing. One query for any number of Kommunen.
     """
+    # Once per URL: a key is unique per Kommune, so that is the number of confirmed links.
     count = (
         confirmed_links(OuterRef("pk"))
         .order_by()
         .values("municipality")
-        .annotate(n=Count("url_key", distinct=True))
+        .annotate(n=Count("pk"))
         .values("n")
     )
     synced = SourceSync.objects.filter(municipality=OuterRef("pk")).values("synced_at")[:1]

@@ -1,4 +1,4 @@
-"""Pieces of the Django admin that know no app: filters and safe external links.
+"""Pieces of the Django admin that know no app: filters, safe external links, a lean changelist.
 
 Every filter here refuses a value it cannot use (a NUL byte, a number too big for the
 database, a choice that does not exist) with IncorrectLookupParameters, which the admin answers
@@ -10,8 +10,12 @@ from urllib.parse import urlsplit
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -158,3 +162,51 @@ class ChoicesFieldListFilter(admin.ChoicesFieldListFilter):
                 elif value not in allowed:
                     raise refuse(parameter, value)
         super().__init__(field, request, params, model, model_admin, field_path)
+
+
+class PageRowsChangeList(ChangeList):
+    """A changelist that computes the queryset's annotations for the rows of its page only.
+
+    A ModelAdmin whose `get_queryset` annotates costly subqueries (a live count per row) sets
+    `get_changelist` to return this. The page's primary keys come from a query that selects no
+    annotation, so the database sorts and limits the rows without computing them (SQLite
+    computes every selected column of every row before it sorts); a second query, by those
+    keys, reads the page's rows with their annotations. An annotation the list is sorted or
+    filtered by is still computed for every row, as it must be. Two queries instead of one.
+    """
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        if self.list_editable:
+            return  # the formset of an editable list needs the page as a queryset
+        ids = list(self.result_list.values_list("pk", flat=True))
+        rows = self.queryset.order_by().in_bulk(ids)
+        self.result_list = [rows[pk] for pk in ids if pk in rows]
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator that takes PostgreSQL's estimate for the row count of an unfiltered list.
+
+    Counting 500,000 links exactly costs 60-300 ms on every page of the unfiltered list; the
+    planner's estimate (`pg_class.reltuples`, kept by ANALYZE and autovacuum) is free and
+    enough to number the pages of so long a list. Filtered lists, short tables (under
+    ESTIMATE_FROM rows) and every other database count exactly.
+    """
+
+    ESTIMATE_FROM = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        objects = self.object_list
+        query = getattr(objects, "query", None)
+        connection = connections[objects.db] if query is not None else None
+        if connection is not None and connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [objects.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] >= self.ESTIMATE_FROM:
+                return row[0]
+        return super().count

@@ -91,7 +91,7 @@ def live_counts() -> dict[int, int]:
         ProcedureLink.objects.active()
         .order_by()
         .values("municipality")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("*"))
         .values_list("municipality", "count")
     )
 
