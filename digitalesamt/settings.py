@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # gzip for text answers that carry no secret (BREACH: digitalesamt.lib.middleware); first,
+    # so that it sees the final body and every cookie set on the way out.
+    "digitalesamt.lib.middleware.CompressionMiddleware",
     # Permissions-Policy and Cross-Origin-Resource-Policy on every answer, static files too.
     "digitalesamt.lib.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
