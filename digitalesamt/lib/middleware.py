@@ -184,6 +184,11 @@ class CompressionMiddleware(GZipMiddleware):
     """
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        etag = response.get("ETag", "")
+        if response.get("Content-Encoding") == "gzip" and etag.startswith('"'):
+            # Compressed by the view (digitalesamt.lib.http.versioned_response): another
+            # representation than the plain one, so its ETag is weak, as GZipMiddleware's.
+            response["ETag"] = f"W/{etag}"
         media_type = response.get("Content-Type", "").partition(";")[0].strip().lower()
         if media_type in COMPRESSED_TYPES and carries_no_secret(request, response):
             return super().process_response(request, response)

@@ -1,6 +1,7 @@
 """Compression of the answers that carry no secret, and what it leaves intact: ETags and 304s."""
 
 import gzip
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -11,6 +12,7 @@ from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
 
 GZIP = {"accept-encoding": "gzip, deflate, br"}
+FEED_PATH = "/feeds/auszeichnungen.atom"
 
 
 @pytest.fixture(autouse=True)
@@ -139,3 +141,23 @@ def test_the_open_data_etag_is_the_same_version_gzipped_or_not(client, awards):
         ).status_code
         == 304
     )
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=Hösbach", "/api/v1/auszeichnungen.json", FEED_PATH])
+def test_a_cached_body_is_compressed_once_per_version(client, awards, path):
+    first = client.get(path, headers=GZIP)
+
+    with (
+        mock.patch("gzip.compress", wraps=gzip.compress) as compress,
+        mock.patch("django.utils.text.gzip_compress", wraps=gzip.compress) as middleware,
+    ):
+        again = client.get(path, headers=GZIP)
+        plain = client.get(path)
+
+    # The gzip copy is kept beside the plain body: neither the view nor the middleware compress.
+    assert compress.call_count == middleware.call_count == 0
+    assert again["Content-Encoding"] == "gzip"
+    assert again.content == first.content
+    assert gzip.decompress(again.content) == plain.content
+    assert "Accept-Encoding" in again["Vary"]
+    assert again["ETag"].startswith('W/"')

@@ -28,7 +28,13 @@ from django.views.decorators.http import require_safe
 
 from awards.models import Award
 from digitalesamt.lib.cache import versioned_bytes
-from digitalesamt.lib.http import Version, conditional, digest, is_plain_visitor
+from digitalesamt.lib.http import (
+    Version,
+    conditional,
+    digest,
+    is_plain_visitor,
+    versioned_response,
+)
 from municipalities.constants import Kind
 from municipalities.models import Municipality
 
@@ -99,7 +105,7 @@ def holder_list(request: HttpRequest) -> HttpResponse:
         return render_to_string("public/list.html", context, request=request).encode()
 
     page_key = f"public:holders:html:{key}"
-    return HttpResponse(versioned_bytes(page_key, build_page, timeout=LIST_CACHE_TIMEOUT))
+    return versioned_response(request, page_key, build_page, timeout=LIST_CACHE_TIMEOUT)
 
 
 def _page_context(request: HttpRequest, key: str) -> dict[str, object]:
