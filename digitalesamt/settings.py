@@ -56,6 +56,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # gzip for text answers that carry no secret (BREACH: digitalesamt.lib.middleware); outside
+    # everything that writes a body or sets a cookie, so that it sees what goes out.
+    "digitalesamt.lib.middleware.CompressionMiddleware",
     # Permissions-Policy and Cross-Origin-Resource-Policy on every answer, static files too.
     "digitalesamt.lib.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -122,7 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 # Keep connections between requests: opening one costs more than a cached public page.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A health check costs a `SELECT 1` round trip at the start of every request that reuses a
+# connection (on PostgreSQL): more than a cached public page's one query. Off by default; a
+# connection that broke fails one request and is replaced. On where the network drops idle
+# connections (a pooler, a firewall) and one failed request is too many.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for every process and host: the document render lock and the page caches must be

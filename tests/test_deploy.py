@@ -92,6 +92,13 @@ def test_systemd_accepts_every_unit(tmp_path):
     assert result.stderr.strip() == ""
 
 
+def test_nginx_leaves_compression_of_proxied_answers_to_the_app():
+    site = (DEPLOY / "nginx" / "digitalesamt.conf").read_text()
+    proxied = site[site.index("location / {") :]
+
+    assert "gzip off;" in proxied.split("}")[0]
+
+
 def test_nginx_takes_bodies_as_large_as_the_largest_upload():
     site = (DEPLOY / "nginx" / "digitalesamt.conf").read_text()
     limit = int(re.search(r"client_max_body_size (\d+)m;", site)[1]) * 1024 * 1024

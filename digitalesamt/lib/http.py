@@ -9,6 +9,7 @@ version is unchanged, and keeps the version on the request for the view (`reques
 """
 
 import datetime
+import gzip
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 from django.views.decorators.http import condition
+
+from .cache import versioned_bytes
 
 View = Callable[..., HttpResponse]
 
@@ -53,6 +56,45 @@ def newest(*versions: Version) -> Version:
     """Return a version that changes when any of `versions` does."""
     times = [version.last_modified for version in versions if version.last_modified]
     return Version("|".join(version.token for version in versions), max(times, default=None))
+
+
+# Below this many bytes compression saves less than its header costs (GZipMiddleware's limit).
+COMPRESS_MIN_BYTES = 200
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower()
+
+
+def versioned_response(
+    request: HttpRequest,
+    key: str,
+    build: Callable[[], bytes],
+    *,
+    timeout: int,
+    content_type: str | None = None,
+) -> HttpResponse:
+    """Answer with a body built once per version (digitalesamt.lib.cache), gzipped once too.
+
+    A client that accepts gzip gets the compressed copy kept beside the plain one, so a cached
+    page costs no compression per request; the answer says it varies on Accept-Encoding.
+    Only for bodies that are the same for everybody and hold no secret (the key says so), and
+    only for a visitor without a session, as CompressionMiddleware decides for other answers.
+    """
+    body = versioned_bytes(key, build, timeout=timeout)
+    # Nothing is compressed for a visitor with a session (CompressionMiddleware's rule).
+    if len(body) < COMPRESS_MIN_BYTES or not accepts_gzip(request) or not is_plain_visitor(request):
+        return HttpResponse(body, content_type=content_type)
+
+    def compress() -> bytes:
+        return gzip.compress(body, compresslevel=6, mtime=0)
+
+    response = HttpResponse(
+        versioned_bytes(f"{key}:gzip", compress, timeout=timeout), content_type=content_type
+    )
+    response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
 
 
 def is_plain_visitor(request: HttpRequest) -> bool:

@@ -7,6 +7,8 @@
   `Retry-After`.
 - `SecurityHeadersMiddleware` adds `Permissions-Policy` and `Cross-Origin-Resource-Policy`
   (same-origin, unless a view marked its answer `cross_origin`: open data, the signet).
+- `CompressionMiddleware` gzips HTML, JSON, CSV, SVG and Atom for clients that accept it,
+  except answers that may carry a secret (BREACH): see its docstring.
 """
 
 import re
@@ -16,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
@@ -140,4 +143,53 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault(
                 "Cross-Origin-Resource-Policy", settings.CROSS_ORIGIN_RESOURCE_POLICY
             )
+        return response
+
+
+# What is worth compressing and served by views; static files come compressed from WhiteNoise,
+# PDFs and PNGs are compressed already.
+COMPRESSED_TYPES = frozenset(
+    {
+        "text/html",
+        "text/plain",
+        "text/csv",
+        "application/json",
+        "application/atom+xml",
+        "application/xml",
+        "image/svg+xml",
+    }
+)
+
+
+def carries_no_secret(request: HttpRequest, response: HttpResponse) -> bool:
+    """Tell whether an answer is safe to compress although it reflects what a request sent.
+
+    BREACH reads a secret out of a compressed body by the length of answers to requests that
+    put guesses into the same body. The public pages hold none: no CSRF token, no session, no
+    cookie. An answer that sets a cookie (the CSRF cookie is renewed whenever a page uses the
+    token, the session's, the messages') or is made for a visitor with a session (portal,
+    account, admin: recovery codes, tokens, a user's data) is sent as it is.
+    """
+    if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    return not request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware for text answers that carry no secret (`carries_no_secret`).
+
+    Every answer it may compress varies on Accept-Encoding, so caches keep the two encodings
+    apart. GZipMiddleware makes a strong ETag weak when it compresses; `conditional`
+    compares If-None-Match weakly, so the weak ETag a browser sends back still gets a 304.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        etag = response.get("ETag", "")
+        if response.get("Content-Encoding") == "gzip" and etag.startswith('"'):
+            # Compressed by the view (digitalesamt.lib.http.versioned_response): another
+            # representation than the plain one, so its ETag is weak, as GZipMiddleware's.
+            response["ETag"] = f"W/{etag}"
+        media_type = response.get("Content-Type", "").partition(";")[0].strip().lower()
+        if media_type in COMPRESSED_TYPES and carries_no_secret(request, response):
+            return super().process_response(request, response)
         return response

@@ -14,6 +14,7 @@ a member right after the member would be. A term that names a Landkreis or Regie
 also offers the list filtered by it.
 """
 
+import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.db.models import Case, Exists, Q, Value, When
 
 from digitalesamt.lib.cache import memory
+from digitalesamt.lib.http import digest
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality, PostalCode
 from municipalities.search import EXACT, PREFIX, NameIndex, names_exactly, normalize
@@ -161,6 +163,34 @@ def find(term: str, index: SearchIndex) -> Found:
         if vg_id is not None:
             via_member = value * 2 + 1
             found.holder_ranks[vg_id] = min(found.holder_ranks.get(vg_id, via_member), via_member)
+    return found
+
+
+def search_key(term: str) -> str:
+    """Return what `find` reads of a term: spellings with the same key find the same.
+
+    A number without its spaces; a name as search compares it (case, umlauts, punctuation
+    and spaces folded: "MÜNCHEN", "muenchen" and " München " are one search).
+    """
+    compact = "".join(term.split())
+    return f"number:{compact}" if compact.isdigit() else f"name:{normalize(term)}"
+
+
+def find_cached(term: str, token: str) -> Found:
+    """Return `find` for the data version `token`, computed once per search key and process.
+
+    Ranking a name against every Kommune is the costly part of a search the page cache misses;
+    every spelling of it shares the result. Kept in the process's memory like the index (a
+    read of the shared cache would cost a query more than a miss of the list's own caches).
+    """
+    key = f"public:search-found:{digest(f'{token}|{search_key(term)}', 64)}"
+    kept = memory.get(key) if settings.VERSIONED_MEMORY_BYTES else None
+    if kept is not None:
+        return pickle.loads(kept)  # noqa: S301 - our own
+    found = find(term, search_index(token))
+    if settings.VERSIONED_MEMORY_BYTES:
+        pickled = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
+        memory.put(key, pickled, settings.VERSIONED_MEMORY_BYTES, INDEX_TIMEOUT)
     return found
 
 

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -27,12 +28,18 @@ from django.views.decorators.http import require_safe
 
 from awards.models import Award
 from digitalesamt.lib.cache import versioned_bytes
-from digitalesamt.lib.http import Version, conditional, digest, is_plain_visitor
+from digitalesamt.lib.http import (
+    Version,
+    conditional,
+    digest,
+    is_plain_visitor,
+    versioned_response,
+)
 from municipalities.constants import Kind
 from municipalities.models import Municipality
 
 from ..forms import SORT_NEWEST, SORT_ORDERS, HolderFilterForm
-from ..kommune_search import Entry, Found, find, search_index
+from ..kommune_search import Entry, Found, find_cached
 from ..version import public_version
 
 PAGE_SIZE = 25
@@ -82,24 +89,38 @@ def list_version(request: HttpRequest) -> Version:
 @require_safe
 @conditional(list_version, max_age=LIST_MAX_AGE)
 def holder_list(request: HttpRequest) -> HttpResponse:
-    """List every current holder with search, filters, sort order and pages."""
+    """List every current holder with search, filters, sort order and pages.
+
+    The caches are keyed by the data version, the language and the normalized parameters
+    alone (LIST_PARAMETERS in a fixed order), so a reordered query string or one with a
+    tracking parameter (`fbclid`, `utm_source`) is the same page, and so are its canonical
+    link and the address the language switch returns to.
+    """
     key = digest(f"{request.version.token}|{translation.get_language()}", 64)
     if not is_plain_visitor(request):
-        title, content = _results_region(request, key)
-        return render(request, "public/list.html", {"title": title, "content": content})
+        return render(request, "public/list.html", _page_context(request, key))
 
     def build_page() -> bytes:
-        title, content = _results_region(request, key)
-        context = {"title": title, "content": content}
+        context = _page_context(request, key)
         return render_to_string("public/list.html", context, request=request).encode()
 
-    # The whole page, keyed by the full path too: the language form returns to it.
-    page_key = f"public:holders:page:{key}:{digest(request.get_full_path(), 64)}"
-    return HttpResponse(versioned_bytes(page_key, build_page, timeout=LIST_CACHE_TIMEOUT))
+    page_key = f"public:holders:html:{key}"
+    return versioned_response(request, page_key, build_page, timeout=LIST_CACHE_TIMEOUT)
 
 
-def _results_region(request: HttpRequest, key: str) -> tuple[str, str]:
-    """Return the title and the HTML inside <main>, from the cache or freshly rendered."""
+def _page_context(request: HttpRequest, key: str) -> dict[str, object]:
+    title, content, canonical = _results_region(request, key)
+    path = "/" + (f"?{canonical}" if canonical else "")
+    return {
+        "title": title,
+        "content": content,
+        "canonical_url": settings.SITE_URL + path,
+        "language_next": path,
+    }
+
+
+def _results_region(request: HttpRequest, key: str) -> tuple[str, str, str]:
+    """Return the title, the HTML inside <main> and the canonical query string, cached."""
 
     def build() -> bytes:
         # Rendered from the normalized parameters, so the region is what its key says.
@@ -108,13 +129,17 @@ def _results_region(request: HttpRequest, key: str) -> tuple[str, str]:
         data_token = request.version.token.removesuffix(f"|{parameters}")
         return json.dumps(_render_results(QueryDict(parameters), data_token)).encode()
 
-    region = versioned_bytes(f"public:holders:region:{key}", build, timeout=LIST_CACHE_TIMEOUT)
-    title, content = json.loads(region)
-    return title, mark_safe(content)  # noqa: S308 - rendered by our own template
+    region = versioned_bytes(f"public:holders:results:{key}", build, timeout=LIST_CACHE_TIMEOUT)
+    title, content, canonical = json.loads(region)
+    return title, mark_safe(content), canonical  # noqa: S308 - rendered by our own template
 
 
-def _render_results(query: QueryDict, token: str) -> tuple[str, str]:
-    """Render the results region for a query string; nothing in it depends on the visitor."""
+def _render_results(query: QueryDict, token: str) -> tuple[str, str, str]:
+    """Render the results region for a query string; nothing in it depends on the visitor.
+
+    Also return the page's canonical query string: the valid values, without the default
+    order and the first page.
+    """
     areas = Municipality.objects.of_kind(Kind.BEZIRK, Kind.LANDKREIS).order_by("ars")
     form = HolderFilterForm(query, areas=areas)
     values = form.valid_values()
@@ -124,7 +149,7 @@ def _render_results(query: QueryDict, token: str) -> tuple[str, str]:
 
     awards = Award.objects.valid()
     # Without a term nothing is searched; the hint on postal codes then needs no caveat.
-    found = find(term, search_index(token)) if term else Found(postcodes=True)
+    found = find_cached(term, token) if term else Found(postcodes=True)
     if term:
         awards = awards.filter(found.holders())
     if bezirk := form.areas_by_ars.get(values["regierungsbezirk"]):
@@ -172,7 +197,10 @@ def _render_results(query: QueryDict, token: str) -> tuple[str, str]:
         "postcodes": found.postcodes,
     }
     content = render_to_string("public/_list_content.html", context)
-    return _list_title(term, page), content
+    canonical = link_parameters.copy()
+    if page.number > 1:
+        canonical["seite"] = str(page.number)
+    return _list_title(term, page), content, canonical.urlencode()
 
 
 def _results(page: Page, found: Found) -> list[Result]:

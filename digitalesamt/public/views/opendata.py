@@ -27,8 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.models import Award
-from digitalesamt.lib.cache import versioned_bytes
-from digitalesamt.lib.http import Version, conditional, digest
+from digitalesamt.lib.http import Version, conditional, digest, versioned_response
 from digitalesamt.lib.middleware import cross_origin
 from digitalesamt.lib.spreadsheet import FORMULA_PREFIXES
 from municipalities.constants import Kind
@@ -81,9 +80,13 @@ def versioned(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return conditional(opendata_version, max_age=MAX_AGE, per_visitor=False)(view)
 
 
-def cached_body(request: HttpRequest, kind: str, build: Callable[[], bytes]) -> bytes:
-    """Build a body once per data version; later requests cost the version query only."""
-    return versioned_bytes(f"opendata:{kind}:{request.version.token}", build, timeout=MAX_AGE)
+def cached_body(
+    request: HttpRequest, kind: str, build: Callable[[], bytes], content_type: str
+) -> HttpResponse:
+    """Build a body once per data version (and its gzip copy); later requests cost the version
+    query only."""
+    key = f"opendata:{kind}:{request.version.token}"
+    return versioned_response(request, key, build, timeout=MAX_AGE, content_type=content_type)
 
 
 # Views.
@@ -156,8 +159,7 @@ def awards_json(request: HttpRequest) -> HttpResponse:
     def build() -> bytes:
         return json.dumps(dataset(request), ensure_ascii=False, separators=(",", ":")).encode()
 
-    body = cached_body(request, "json", build)
-    return HttpResponse(body, content_type="application/json; charset=utf-8")
+    return cached_body(request, "json", build, "application/json; charset=utf-8")
 
 
 def _csv_cell(name: str, value: Any) -> Any:
@@ -189,9 +191,7 @@ def awards_csv(request: HttpRequest) -> HttpResponse:
                 writer.writerow([_csv_cell(name, record[name]) for name in FIELD_NAMES])
         return buffer.getvalue().encode("utf-8-sig")
 
-    response = HttpResponse(
-        cached_body(request, "csv", build), content_type="text/csv; charset=utf-8; header=present"
-    )
+    response = cached_body(request, "csv", build, "text/csv; charset=utf-8; header=present")
     response["Content-Disposition"] = 'attachment; filename="auszeichnungen.csv"'
     return response
 
@@ -254,8 +254,7 @@ def _award_summary(award: Award, kommune_url: str) -> str:
 @versioned
 def awards_feed(request: HttpRequest) -> HttpResponse:
     """Serve the newest awards as an Atom feed, newest first."""
-    body = cached_body(request, "atom", _feed_body)
-    return HttpResponse(body, content_type=AwardFeed.content_type)
+    return cached_body(request, "atom", _feed_body, AwardFeed.content_type)
 
 
 def _feed_body() -> bytes:

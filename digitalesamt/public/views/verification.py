@@ -2,10 +2,14 @@
 
 `/pruefen/<number>/` says whether an award is valid: a page for people, for
 `Accept: application/json` an assertion modelled on Open Badges 2.0; 410 once revoked, 404 for
-an unknown number.
+an unknown number. Both carry the award's version as ETag and Last-Modified: a plaque scanned
+twice is answered 304 with the one query for the award, and a revocation or a renamed Kommune
+(which renews the award's record) is a new version.
 """
 
+from collections.abc import Callable
 from datetime import datetime, time
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -13,17 +17,20 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.documents.facts import ISSUER, TAGLINE, verification_url
 from awards.documents.links import document_list
 from awards.models import Award, normalize_award_number
+from digitalesamt.lib.http import Version, conditional, newest, time_bucket
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 
 VERIFY_MAX_AGE = 60
+# A changed threshold (named in the JSON) reaches every revalidation within this many seconds.
+THRESHOLD_PERIOD = 3600
 # What the number field takes (its maxlength): an award number is 12 characters.
 NUMBER_MAX_LENGTH = 40
 
@@ -59,10 +66,47 @@ def verify_form(request: HttpRequest) -> HttpResponse:
     return redirect("awards:verify", number=normalized)
 
 
+def _varies_on_accept(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Say that the answer depends on Accept (page or JSON); outermost, so a 304 says it too."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        patch_vary_headers(response, ["Accept"])
+        return response
+
+    return wrapper
+
+
+def _award(request: HttpRequest, number: str) -> Award | None:
+    """Return the award of the number in the path, read once per request."""
+    if not hasattr(request, "award"):
+        request.award = find_award(number)
+    return request.award
+
+
+def verification_version(request: HttpRequest, number: str) -> Version | None:
+    """Return the version of a verification answer from the award's own record (no query more).
+
+    A revocation sets `updated_at`, and so does a renamed Kommune or member Gemeinde (the
+    register's signal renews the records that show it: digitalesamt.public.version). The
+    threshold the JSON names is read anew every THRESHOLD_PERIOD. An unknown number has no
+    version: its 404 offers the numbers near it.
+    """
+    award = _award(request, number)
+    if award is None:
+        return None
+    kind = "json" if _wants_json(request) else "html"
+    record = Version(f"{award.pk}|{award.updated_at.isoformat()}|{kind}", award.updated_at)
+    return newest(record, time_bucket(THRESHOLD_PERIOD, now=timezone.now()))
+
+
 @require_safe
+@_varies_on_accept
+@conditional(verification_version, max_age=VERIFY_MAX_AGE)
 def verify(request: HttpRequest, number: str) -> HttpResponse:
     """Say whether an award is valid: a page for people, an Open Badges assertion for machines."""
-    award = find_award(number)
+    award = _award(request, number)
     as_json = _wants_json(request)
     if award is None:
         if as_json:
@@ -80,8 +124,6 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
             )
         else:
             response = render(request, "public/verify.html", _verify_context(award), status=status)
-    patch_vary_headers(response, ["Accept"])
-    patch_cache_control(response, public=True, max_age=VERIFY_MAX_AGE)
     return response
 
 
