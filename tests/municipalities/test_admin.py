@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertInHTML
 
-from awards.models import Application, ThresholdReminder, UndeliveredMail
+from awards.models import Application, ReminderOptOut, ThresholdReminder, UndeliveredMail
 from digitalesamt.lib.admin import external_link
 from municipalities.constants import Kind
 from municipalities.models import Municipality, PostalCode, ProcedureLink, Service, Threshold
@@ -88,6 +88,9 @@ EXTRA_SAMPLES = {
         body="Text",
         last_error="Verbindung abgelehnt",
         attempts=6,
+    ),
+    "awards.ReminderOptOut": lambda: ReminderOptOut.objects.create(
+        address="kaemmerei@hoesbach.example"
     ),
 }
 
