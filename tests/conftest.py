@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import translation
@@ -162,6 +163,14 @@ def reviewer_client(reviewer):
 @pytest.fixture
 def administrator_client(administrator):
     return logged_in(administrator)
+
+
+@pytest.fixture
+def empty_cache(db):
+    """Start and end a test with an empty shared cache, where the public pages are cached."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from municipalities.constants import TITLE_PREFIXES
 
 from .facts import ISSUER, ISSUER_DATIVE, TAGLINE, AwardFacts
 from .pdf import render_pdf
-from .qr import qr_code
+from .qr import qr_code, qr_outline_svg
 
 ZOOM = {"a4": 1.0, "a3": 2**0.5}
 TRIM_MM = {"a4": (297, 210), "a3": (420, 297)}
@@ -105,65 +105,6 @@ def qr_module_mm(url: str, paper: str = "a4") -> float:
     """Return the side of one QR module on the printed plaque, in millimetres."""
     modules = qr_code(url).symbol_size(scale=1, border=0)[0]
     return QR_SIZE_MM * ZOOM[paper] / modules
-
-
-def qr_outline_svg(url: str, *, size_mm: float) -> str:
-    """Return the QR code as an inline SVG of one path that outlines its dark areas.
-
-    The outlines take 40 % fewer path commands than a rectangle per run of modules (qr.qr_path):
-    WeasyPrint's SVG path parser is the plaque's largest cost. A sign maker's plotter cuts
-    clean outlines, not overlapping rectangles.
-    """
-    code = qr_code(url)
-    modules = code.symbol_size(scale=1, border=0)[0]
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {modules} {modules}" '
-        f'width="{size_mm}mm" height="{size_mm}mm" shape-rendering="crispEdges">'
-        f'<path fill="#000" d="{outline_path(code.matrix)}"/></svg>'
-    )
-
-
-def outline_path(matrix) -> str:
-    """Return SVG path data outlining the dark modules, every outline clockwise.
-
-    Each dark module adds its four edges clockwise; an edge two dark modules share cancels.
-    The edges left are the outlines (holes run the other way), so the nonzero fill is right
-    however they are chained into loops.
-    """
-    edges: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if not dark:
-                continue
-            corners = [(x, y), (x + 1, y), (x + 1, y + 1), (x, y + 1)]
-            for start, end in zip(corners, corners[1:] + corners[:1], strict=True):
-                if start in edges.get(end, ()):
-                    edges[end].remove(start)
-                else:
-                    edges.setdefault(start, []).append(end)
-    commands = []
-    for origin in sorted(edges):
-        while edges[origin]:
-            commands.append(f"M{origin[0]} {origin[1]}")
-            point, direction, length = origin, (0, 0), 0
-            while True:  # every corner has as many edges in as out: the loop comes back
-                end = edges[point].pop()
-                step = (end[0] - point[0], end[1] - point[1])
-                if step != direction:
-                    if length:
-                        commands.append(_line(direction, length))
-                    direction, length = step, 0
-                length += 1
-                point = end
-                if point == origin:
-                    break
-            commands.append("z")  # draws the last line back to the start
-    return "".join(commands)
-
-
-def _line(direction: tuple[int, int], length: int) -> str:
-    dx, dy = direction
-    return f"h{dx * length}" if dx else f"v{dy * length}"
 
 
 def coat_of_arms_data_uri(name: str) -> str:

@@ -21,7 +21,7 @@ from django.urls import reverse
 from PIL import Image, ImageDraw
 
 from awards import documents
-from awards.documents import plaque
+from awards.documents import plaque, qr
 from awards.documents.facts import ISSUER, AwardFacts
 from awards.tasks import render_award_documents, render_document
 from digitalesamt.portal.forms import reencode_coat_of_arms
@@ -389,7 +389,7 @@ def test_qr_code_outlines_draw_exactly_the_codes_modules(client, award):
     ]
     assert drawn == [[bool(dark) for dark in row] for row in matrix]
     # One subpath per outline, not one per run of modules: fewer commands for WeasyPrint.
-    path = plaque.outline_path(matrix)
+    path = qr.outline_path(matrix)
     assert path.count("M") < 60 and path.count("z") == path.count("M")
 
 

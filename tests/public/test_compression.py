@@ -4,24 +4,15 @@ import gzip
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
-from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
 
+pytestmark = pytest.mark.usefixtures("empty_cache")
+
 GZIP = {"accept-encoding": "gzip, deflate, br"}
 FEED_PATH = "/feeds/auszeichnungen.atom"
-
-
-@pytest.fixture(autouse=True)
-def empty_cache(db):
-    cache.clear()
-    memory.clear()
-    yield
-    cache.clear()
-    memory.clear()
 
 
 @pytest.fixture

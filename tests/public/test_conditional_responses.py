@@ -5,26 +5,17 @@ are unchanged; a new link, a renamed Kommune or a revocation is a new version.
 """
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from awards.services import revoke_award
-from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from municipalities.models import Municipality
 from municipalities.signals import register_changed
 from tests.factories import AwardFactory, MunicipalityFactory, ProcedureLinkFactory
 
+pytestmark = pytest.mark.usefixtures("empty_cache")
+
 JSON = {"accept": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def empty_cache(db):
-    cache.clear()
-    memory.clear()
-    yield
-    cache.clear()
-    memory.clear()
 
 
 @pytest.fixture

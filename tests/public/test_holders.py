@@ -19,15 +19,9 @@ from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
 from tests.helpers import assert_csp_clean, count_queries, main_text
 
+pytestmark = pytest.mark.usefixtures("empty_cache")
+
 HOME = reverse("awards:home")
-
-
-@pytest.fixture(autouse=True)
-def empty_cache(db):
-    """The list is cached per data version; start every test without a rendered page."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

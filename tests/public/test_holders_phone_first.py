@@ -3,22 +3,11 @@
 import re
 
 import pytest
-from django.core.cache import cache
 
-from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    memory.clear()
-    yield
-    cache.clear()
-    memory.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 @pytest.fixture

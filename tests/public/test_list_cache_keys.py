@@ -3,7 +3,6 @@
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 
 from digitalesamt.lib.cache import memory
 from digitalesamt.public import kommune_search
@@ -11,14 +10,7 @@ from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
 from tests.helpers import count_queries
 
-
-@pytest.fixture(autouse=True)
-def empty_cache(db):
-    cache.clear()
-    memory.clear()
-    yield
-    cache.clear()
-    memory.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 @pytest.fixture

@@ -6,26 +6,17 @@ Landkreis Coburg. Each test here failed before the search was rebuilt.
 """
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
-from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from municipalities.importing.postcodes import SAMPLE_POSTCODES, import_postcodes
 from municipalities.search import normalize
 from tests.factories import AwardFactory, MunicipalityFactory
 from tests.helpers import count_queries, main_text
 
+pytestmark = pytest.mark.usefixtures("empty_cache")
+
 HOME = reverse("awards:home")
-
-
-@pytest.fixture(autouse=True)
-def empty_cache(db):
-    cache.clear()
-    memory.clear()
-    yield
-    cache.clear()
-    memory.clear()
 
 
 @pytest.fixture
