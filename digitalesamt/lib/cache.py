@@ -92,6 +92,22 @@ def versioned_bytes(key: str, build: Callable[[], bytes], *, timeout: int) -> by
     return body
 
 
+def process_value(key: str, build: Callable[[], object], *, timeout: int) -> object:
+    """Return a value kept in this process's memory only (not the shared cache), built once.
+
+    For what costs less to build than a read of the shared cache would (a query with the
+    database cache); pickled like `versioned_value`, so each reader gets a copy of its own.
+    """
+    limit = settings.VERSIONED_MEMORY_BYTES
+    kept = memory.get(key) if limit else None
+    if kept is not None:
+        return pickle.loads(kept)  # noqa: S301 - our own
+    value = build()
+    if limit:
+        memory.put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), limit, timeout)
+    return value
+
+
 def versioned_value(key: str, build: Callable[[], object], *, timeout: int) -> object:
     """Return the value stored under `key` (anything pickle keeps), built once like a body.
 

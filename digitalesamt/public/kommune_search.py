@@ -14,7 +14,6 @@ a member right after the member would be. A term that names a Landkreis or Regie
 also offers the list filtered by it.
 """
 
-import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -22,7 +21,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db.models import Case, Exists, Q, Value, When
 
-from digitalesamt.lib.cache import memory
+from digitalesamt.lib.cache import memory, process_value
 from digitalesamt.lib.http import digest
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality, PostalCode
@@ -184,14 +183,7 @@ def find_cached(term: str, token: str) -> Found:
     read of the shared cache would cost a query more than a miss of the list's own caches).
     """
     key = f"public:search-found:{digest(f'{token}|{search_key(term)}', 64)}"
-    kept = memory.get(key) if settings.VERSIONED_MEMORY_BYTES else None
-    if kept is not None:
-        return pickle.loads(kept)  # noqa: S301 - our own
-    found = find(term, search_index(token))
-    if settings.VERSIONED_MEMORY_BYTES:
-        pickled = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
-        memory.put(key, pickled, settings.VERSIONED_MEMORY_BYTES, INDEX_TIMEOUT)
-    return found
+    return process_value(key, lambda: find(term, search_index(token)), timeout=INDEX_TIMEOUT)
 
 
 def _find_number(digits: str, index: SearchIndex, found: Found) -> None:
