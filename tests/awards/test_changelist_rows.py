@@ -5,6 +5,8 @@ At 2,445 awards SQLite computed every row's live count before it sorted and cut 
 the page's rows with them. No changelist counts every row again beside the filtered count.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -78,6 +80,28 @@ def test_the_award_list_costs_the_same_queries_for_few_or_many_and_counts_once(a
         sql for sql in many if sql.startswith('SELECT COUNT(*) AS "__count" FROM "awards_award"')
     ]
     assert len(counts) == 1  # the filtered count; not every award again
+
+
+@pytest.mark.django_db
+def test_the_at_risk_filter_counts_every_holders_links_once(admin_client):
+    at_risk = holders(3)
+    fine = holders(2)
+    ProcedureLinkFactory.create_batch(60, municipality=fine[0].municipality)
+    ProcedureLinkFactory.create_batch(60, municipality=fine[1].municipality)
+
+    queries = page_queries(admin_client, AWARDS, {"at_risk": "1"})
+
+    # The counting rule over every holder's links is the costly part (430 ms at full size on
+    # SQLite): read once, not again for the page's keys and their count. (The page's rows
+    # then count the links of those rows alone, by their keys.)
+    rows_only = re.compile(r'"awards_award"\."id" IN \(\d')
+    linked = mentioning(queries, "municipalities_procedurelink")
+    rule = [sql for sql in linked if not rows_only.search(sql)]
+    assert len(rule) == 1
+    listed = admin_client.get(AWARDS, {"at_risk": "1"}).context["cl"].result_list
+    assert {award.pk for award in listed} == {award.pk for award in at_risk}
+    others = admin_client.get(AWARDS, {"at_risk": "0"}).context["cl"].result_list
+    assert {award.pk for award in others} == {award.pk for award in fine}
 
 
 @pytest.mark.django_db
