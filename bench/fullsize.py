@@ -68,6 +68,7 @@ def configure(database_url: str | None = None, prefix: str = "digitalesamt-bench
         ALLOWED_HOSTS="testserver",
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
+        REQUEST_LOG="false",  # a line per request would bury the figures
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitalesamt.settings")
     import django
