@@ -4,6 +4,7 @@ accepts and that proxies to the app the way its settings expect."""
 import getpass
 import os
 import re
+import runpy
 import shutil
 import socket
 import ssl
@@ -12,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -45,6 +47,25 @@ def test_every_scheduled_job_is_a_command_of_the_project():
         "backup",
     }
     assert [command for command in scheduled if command not in commands] == []
+
+
+def test_gunicorn_takes_its_settings_from_the_apps_env_file_and_the_environment_wins(tmp_path):
+    # The web unit passes only ENV_FILE; GUNICORN_WORKERS in that file must count
+    # (.env.example lists it there).
+    env_file = tmp_path / "digitalesamt.env"
+    env_file.write_text("GUNICORN_WORKERS=5\nGUNICORN_BIND=127.0.0.1:8123\n")
+    config = DEPLOY / "gunicorn.conf.py"
+    with mock.patch.dict(os.environ, {"ENV_FILE": str(env_file)}):
+        for name in ("GUNICORN_WORKERS", "GUNICORN_BIND"):
+            os.environ.pop(name, None)
+        from_file = runpy.run_path(str(config))
+    with mock.patch.dict(os.environ, {"ENV_FILE": str(env_file), "GUNICORN_WORKERS": "3"}):
+        overridden = runpy.run_path(str(config))
+
+    assert (from_file["workers"], from_file["bind"]) == (5, "127.0.0.1:8123")
+    assert overridden["workers"] == 3
+    # Not in ~/.gunicorn: read-only to the unit, and one socket for every instance of a host.
+    assert from_file["control_socket_disable"] is True
 
 
 def test_every_timer_starts_a_service_of_its_name_and_the_readme_names_it():
