@@ -9,7 +9,9 @@ import hmac
 import http.server
 import json
 import os
+import shlex
 import signal
+import socket
 import ssl
 import statistics
 import subprocess
@@ -27,6 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 SITE = ROOT / "deploy" / "nginx" / "digitalesamt.conf"
+UNITS = ROOT / "deploy" / "systemd"
+README = ROOT / "README.md"
+DEPLOYED_AT = "/srv/digitalesamt"  # where the README and the units have the application
+HOST = "cluster"  # the host name of the units' %H
+# README steps that need a person or a file from outside, and what the test runs instead.
+STAND_INS = {
+    "createsuperuser": ["createsuperuser", "--no-input"],  # DJANGO_SUPERUSER_* in the env file
+    "import_postcodes": ["import_postcodes", "municipalities/data/zuordnung_plz_ort_sample.csv"],
+}
 SLOW_SECONDS = 6  # how long the stand-in's slow pages take
 
 
@@ -147,6 +158,41 @@ def kill_hard(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def deployment_commands() -> list[list[str]]:
+    """The manage.py commands of the README's deployment steps, in their order.
+
+    Every `run …` line of the section's first shell block and the collectstatic line, with
+    STAND_INS for the steps that need a person or a file the repository does not ship.
+    """
+    section = README.read_text().split("## Deploying", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.splitlines():
+        if "$@" in line or not line.startswith(("run ", ".venv/bin/python manage.py ")):
+            continue  # another step, or the definition of run() itself
+        words = shlex.split(line, comments=True)
+        if words[0] == "run":
+            command = words[1:]
+        elif "manage.py" in words:
+            command = words[words.index("manage.py") + 1 :]
+        else:
+            continue
+        commands.append(STAND_INS.get(command[0], command))
+    if not commands:
+        raise SystemExit("the README's deployment section names no manage.py step")
+    return commands
+
+
+def unit_command(unit: str, instance: str = "") -> list[str]:
+    """The ExecStart line of one of deploy/systemd's units, for this checkout."""
+    for line in (UNITS / unit).read_text().splitlines():
+        if line.startswith("ExecStart="):
+            words = shlex.split(line.removeprefix("ExecStart="))
+            here = (word.replace(DEPLOYED_AT, str(ROOT)) for word in words)
+            return [word.replace("%H", HOST).replace("%i", instance) for word in here]
+    raise SystemExit(f"{unit} has no ExecStart")
+
+
 def with_database(url: str, name: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
@@ -208,23 +254,45 @@ class Cluster:
         threading.Thread(target=self.standin.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self.standin.server_address[1]}"
 
+    def start_mail_server(self) -> str:
+        """A real SMTP server on loopback (aiosmtpd) that keeps every mail; its EMAIL_URL."""
+        port = free_port()
+        self.spawn(
+            "smtp",
+            [str(PYTHON), "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+            + ["-c", "aiosmtpd.handlers.Mailbox", str(self.workdir / "mail")],
+        )
+
+        def listening() -> bool:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                return True
+            return False
+
+        wait_for("the SMTP server", listening, 30)
+        return f"smtp://127.0.0.1:{port}"
+
+    def mails(self) -> list[bytes]:
+        """Every mail the SMTP server received."""
+        return [path.read_bytes() for path in (self.workdir / "mail").glob("*/*")]
+
     def start_instance(self, name: str) -> None:
         self.ports[name] = free_port()
+        # The unit's command (deploy/gunicorn.conf.py); a stop need not wait 30 s here.
         self.spawn(
             name,
-            [str(GUNICORN), "digitalesamt.wsgi", "--workers", "2", "--worker-class", "sync"]
-            + ["--bind", f"127.0.0.1:{self.ports[name]}", "--log-level", "warning"]
-            + ["--timeout", "60", "--graceful-timeout", "5"],
+            unit_command("digitalesamt-web.service")
+            + ["--bind", f"127.0.0.1:{self.ports[name]}", "--graceful-timeout", "5"],
         )
 
-    def start_worker(self, name: str) -> None:
-        self.spawn(
-            name,
-            [str(PYTHON), "manage.py", "db_worker", "--worker-id", name, "--interval", "0.5"]
-            + ["--no-reload"],
-        )
+    def start_worker(self, instance: str) -> str:
+        """Start digitalesamt-worker@<instance>; return its worker id (the unit's %H-%i)."""
+        worker_id = f"{HOST}-{instance}"
+        # The unit's command; asking for tasks twice a second shortens the test's waits.
+        command = unit_command("digitalesamt-worker@.service", instance) + ["--interval", "0.5"]
+        self.spawn(worker_id, command)
+        return worker_id
 
-    def start_nginx(self, upstreams: list[int], https: int) -> None:
+    def start_nginx(self, upstreams: list[int], https: int, static_root: str) -> None:
         work = self.workdir / "nginx"
         work.mkdir()
         subprocess.run(
@@ -247,7 +315,7 @@ class Cluster:
             ("listen [::]:80;", ""),
             ("/etc/ssl/certs/digitales-amt.bayern.de.pem", str(work / "cert.pem")),
             ("/etc/ssl/private/digitales-amt.bayern.de.key", str(work / "key.pem")),
-            ("/srv/digitalesamt/staticfiles/", self.env["STATIC_ROOT"] + "/"),
+            ("/srv/digitalesamt/staticfiles/", static_root + "/"),
         ]:
             if old not in site:
                 raise SystemExit(f"{SITE.name} has changed: no {old!r} to rewrite for loopback")

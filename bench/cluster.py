@@ -4,13 +4,16 @@
         [--load-seconds 60] [--kill-at 20] [--threads 4]
 
 On the PostgreSQL server of --database-url it creates a database of its own (cluster_<random>,
-dropped at the end) and one shared MEDIA_ROOT, prepares them (migrate, createcachetable,
-collectstatic, the register and the services, the roles; two Kommunen with a clerk each, a
-reviewer with a TOTP app) and starts, all on loopback: two gunicorn instances (2 sync workers
-each, production settings, JSON request logs, one file per instance), two `db_worker`
-processes, nginx with deploy/nginx/digitalesamt.conf rewritten for loopback (both instances in
-its `upstream`, a self-signed certificate) and a stand-in web server for the link check (the
-procedures' links point at it: nothing leaves the machine).
+dropped at the end) and one shared MEDIA_ROOT, and follows the README's deployment section:
+its settings in an env file (ENV_FILE), the README's `manage.py` steps in their order (check
+--deploy, migrate, createcachetable, collectstatic, the register, the services, the postal codes,
+the roles, the superuser, an invitation; `_cluster.deployment_commands` reads them from the
+README), then two Kommunen with a clerk each and a reviewer with a TOTP app. It starts, all on
+loopback: two gunicorn instances and two task workers by the ExecStart lines of
+deploy/systemd/ (2 sync workers each by deploy/gunicorn.conf.py, production settings, JSON
+request logs, one file per instance), nginx with deploy/nginx/digitalesamt.conf rewritten for
+loopback (both instances in its `upstream`, a self-signed certificate) and a stand-in web
+server for the link check (the procedures' links point at it: nothing leaves the machine).
 
 Through nginx (https) the clerk logs in and the session made by one instance is used by the
 other (each instance is asked directly with the session cookie, and both instances' logs show
@@ -49,6 +52,7 @@ from _cluster import (
     Background,
     Cluster,
     Load,
+    deployment_commands,
     descendants,
     direct,
     document,
@@ -147,9 +151,9 @@ class Bench:
         self.https = free_port()
         self.base = f"https://127.0.0.1:{self.https}"
         self.context = unverified()
-        env = {
-            **os.environ,
-            "ENV_FILE": os.devnull,
+        # The settings go into an env file, as the README's deployment section has it
+        # (/etc/digitalesamt.env), written once the stand-in's address is known (setup).
+        self.settings = {
             "SECRET_KEY": SECRET_KEY,
             "DEBUG": "false",
             "DATABASE_URL": database_url,
@@ -163,14 +167,24 @@ class Bench:
             "TRUSTED_PROXY_COUNT": "1",
             "TASKS_BACKEND": "database",
             "TASK_STALE_AFTER": str(STALE_AFTER),
-            "EMAIL_URL": "filemail://",
-            "EMAIL_FILE_PATH": str(workdir / "mail"),
             "MINISTRY_NOTIFY_EMAILS": "ministerium@cluster.example",
             "REQUEST_LOG": "true",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "WARNING",
             # The links point at the stand-in server on loopback: the check may go there.
             "LINKCHECK_ALLOW_PRIVATE": "true",
+            # Each instance: 2 sync workers of deploy/gunicorn.conf.py (set per instance: the
+            # address it binds).
+            "GUNICORN_WORKERS": "2",
+            # createsuperuser --no-input (the README's step asks a person instead).
+            "DJANGO_SUPERUSER_USERNAME": "cluster-admin",
+            "DJANGO_SUPERUSER_EMAIL": "admin@cluster.example",
+            "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+        }
+        env = {
+            # Nothing of the caller's environment may stand in for the env file.
+            **{name: value for name, value in os.environ.items() if name not in self.settings},
+            "ENV_FILE": str(workdir / "digitalesamt.env"),
             "BENCH_PASSWORD": PASSWORD,
             "BENCH_TOTP_KEY": TOTP_KEY,
             "BENCH_SLOW": str(SLOW_LINKS),
@@ -180,6 +194,7 @@ class Bench:
         self.cluster = Cluster(workdir, env)
         self.db = psycopg.connect(database_url, autocommit=True)
         self.last_login = 0.0
+        self.workers: list[str] = []  # the task workers' ids
 
     def say(self, line: str) -> None:
         print(line, flush=True)
@@ -209,10 +224,16 @@ class Bench:
         cluster = self.cluster
         standin = cluster.start_standin()
         # The nightly sync is not run here; were it, it would ask the stand-in too.
-        cluster.env.update(
-            BENCH_STANDIN=standin,
+        cluster.env["BENCH_STANDIN"] = standin
+        self.settings.update(
             OZG_DASHBOARD_URL=f"{standin}/ozg/",
             OZG_DASHBOARD_ALLOW_PRIVATE="true",
+            # Mail through SMTP to a server on loopback, as in production (check --deploy
+            # refuses a file backend).
+            EMAIL_URL=cluster.start_mail_server(),
+        )
+        Path(cluster.env["ENV_FILE"]).write_text(
+            "".join(f"{name}={value}\n" for name, value in self.settings.items())
         )
         steps: dict[str, float] = {}
 
@@ -222,22 +243,29 @@ class Bench:
                 cluster.manage(*command)
                 steps[command[0]] = time.monotonic() - step
 
-        # collectstatic needs no database; after migrate, the processes start while the
-        # register and the services are imported (they serve once the setup is done).
-        collect = Background(run, ["collectstatic", "--no-input"])
-        run(["migrate"], ["createcachetable"])
-        for name in ("a", "b"):
-            cluster.start_instance(name)
-        for name in ("worker-1", "worker-2"):
-            cluster.start_worker(name)
-        roles = Background(run, ["setup_roles"])
-        run(["import_municipalities"], ["import_services"])
-        roles.join()
+        # The README's deployment steps, line by line (deployment_commands); the processes
+        # start once the database has its tables, while the register and the services are
+        # imported (they serve once the setup is done), and collectstatic, which needs no
+        # database, runs beside the others.
+        background = []
+        for command in deployment_commands():
+            if command[0] == "collectstatic":
+                background.append(Background(run, command))
+                continue
+            run(command)
+            if command[0] == "createcachetable":
+                for name in ("a", "b"):
+                    cluster.start_instance(name)
+                # digitalesamt-worker@1 and @2, as the README enables them.
+                self.workers = [cluster.start_worker(instance) for instance in ("1", "2")]
         run(["shell", "--no-imports", "-c", SETUP])
-        collect.join()
+        for step in background:
+            step.join()
         self.info = json.loads((self.workdir / "setup.json").read_text())
         prepared = time.monotonic() - started
-        cluster.start_nginx([cluster.ports["a"], cluster.ports["b"]], self.https)
+        cluster.start_nginx(
+            [cluster.ports["a"], cluster.ports["b"]], self.https, self.settings["STATIC_ROOT"]
+        )
         for name in ("a", "b"):
             wait_for(
                 f"instance {name} ready",
@@ -449,7 +477,7 @@ class Bench:
 
             task_id, _status, _path, worker_ids = wait_for("the slow link check", held, 30, 0.1)
             victim = worker_ids[-1]
-            survivor = "worker-2" if victim == "worker-1" else "worker-1"
+            (survivor,) = [worker for worker in self.workers if worker != victim]
             time.sleep(max(0.0, started + args.kill_at - time.monotonic()))
             in_flight = sum(load.open)
             killed_at = time.monotonic()
@@ -540,8 +568,12 @@ class Bench:
             info["second_ars"],
         )[0][0]
         self.require(unchecked == 0, f"{unchecked} links of the second Kommune stay unchecked")
-        mails = len(list((self.workdir / "mail").glob("*")))
-        self.say(f"  mails written by the workers: {mails} files")
+        mails = cluster.mails()
+        self.say(f"  mails the workers delivered to the SMTP server: {len(mails)}")
+        self.require(
+            any(b"Subject: Skalierungstest" in mail for mail in mails),
+            "the mail queued after the kill was not delivered",
+        )
         status = direct(cluster.ports["a"]).request("/health/ready/")[0]
         self.require(status == 200, f"the surviving instance's /health/ready/ answered {status}")
         after_kill = self.serve_documents(["a"])
