@@ -178,9 +178,10 @@ def test_a_point_shows_its_name_on_hover_and_on_keyboard_focus(new_page, region)
     page.goto(BEZIRK_MAP)
     frame = drawing(page)
     names = frame.locator(".map-point__name")
-    assert names.evaluate_all("all => all.map(n => getComputedStyle(n).visibility)") == [
-        "hidden"
-    ] * HOLDERS
+    assert (
+        names.evaluate_all("all => all.map(n => getComputedStyle(n).visibility)")
+        == ["hidden"] * HOLDERS
+    )
 
     frame.locator(".map-point__hit").last.hover()
     expect(frame.locator(".map-point").last.locator("text")).to_be_visible()
