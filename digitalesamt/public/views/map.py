@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.csp import CSP
 from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -336,7 +337,14 @@ def _page(request: HttpRequest, bezirk: BezirkMap | None) -> dict:
                 "bezirke",
                 "portrait",
             )
-        } | {"listed": [(point.url, point.label) for point in drawn["sorted_points"]]}
+        } | {
+            # A Bezirk's points as links (Oberbayern: 586), escaped once per version.
+            "listed": format_html_join(
+                "\n",
+                '<li><a class="kern-link" href="{}">{}</a></li>',
+                ((point.url, point.label) for point in drawn["sorted_points"]),
+            )
+        }
 
     return versioned_value(key, build, timeout=MAP_CACHE_TIMEOUT)
 
