@@ -198,6 +198,7 @@ def main() -> None:
             "open data JSON, gzip": ("/api/v1/auszeichnungen.json", GZIP, None),
             "open data CSV": ("/api/v1/auszeichnungen.csv", {}, None),
             "map (/karte/), gzip": ("/karte/", GZIP, None),
+            "map's drawing (karte.de.svg), gzip": ("/karte/karte.de.svg", GZIP, None),
         }
         if args.only:
             rows = {

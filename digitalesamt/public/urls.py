@@ -14,6 +14,9 @@ urlpatterns = [
     path("", holders.holder_list, name="home"),
     path("karte/", map.holder_map, name="map"),
     path("karte/<slug:slug>/", map.bezirk_map, name="bezirk_map"),
+    # The drawings the map pages embed, one per language (the same for everybody).
+    path("karte/karte.<slug:language>.svg", map.holder_map_svg, name="map_svg"),
+    path("karte/<slug:slug>/karte.<slug:language>.svg", map.bezirk_map_svg, name="bezirk_map_svg"),
     path("statistik/", statistics.statistics, name="statistics"),
     re_path(r"^kommunen/(?P<ars>\d{12})/$", municipality.municipality_detail, name="municipality"),
     path("pruefen/", verification.verify_form, name="verify_form"),

@@ -55,25 +55,33 @@ def bavaria():
     return {"unterfranken": unterfranken, "schwaben": schwaben}
 
 
-def point_names(html: str) -> list[str]:
-    return re.findall(r'<a class="map-point[^>]*aria-label="([^",]+),', html)
+def point_names(svg: str) -> list[str]:
+    return re.findall(r'<a class="map-point[^>]*aria-label="([^",]+),', svg)
+
+
+def drawn(client, html: str) -> str:
+    """The drawing the page embeds, a document of its own (issue 15)."""
+    (url,) = re.findall(r'<object class="map__object" type="image/svg\+xml" data="([^"]+)"', html)
+    return client.get(url).content.decode()
 
 
 def test_a_bezirk_has_a_map_of_its_own_holders(client, bavaria):
     response = client.get("/karte/unterfranken/")
 
     html = response.content.decode()
+    svg = drawn(client, html)
     assert response.status_code == 200
     assert "Karte der Digitalen Ämter im Regierungsbezirk Unterfranken" in html
-    assert sorted(point_names(html)) == [
+    assert 'data="/karte/unterfranken/karte.de.svg"' in html
+    assert sorted(point_names(svg)) == [
         "Bezirk Unterfranken",
         "Gemeinde Mainort 0",
         "Gemeinde Mainort 1",
         "Gemeinde Mainort 2",
     ]
-    assert "Lechort" not in html
+    assert "Lechort" not in html + svg
     assert_csp_clean(response)
-    assert "<script" not in html
+    assert "<script" not in html + svg
 
 
 def test_a_bezirk_map_is_drawn_on_a_projection_fitted_to_its_gemeinden(bavaria):
@@ -160,7 +168,7 @@ def test_a_bezirk_map_costs_four_queries_however_many_holders(client, bavaria, h
     # the version, the Bezirke (kept with the drawing), its Gemeinden, its holders
     assert len(counted.own) == 4
     assert len(again.own) == 1  # the version; the rest comes from the cache
-    assert len(point_names(response.content.decode())) == holders + 3
+    assert len(point_names(drawn(client, response.content.decode()))) == holders + 3
 
 
 def test_a_bezirk_map_renews_with_a_new_award(client, bavaria):
@@ -177,4 +185,6 @@ def test_a_bezirk_map_renews_with_a_new_award(client, bavaria):
     second = client.get("/karte/schwaben/", headers={"if-none-match": first["ETag"]})
 
     assert second.status_code == 200
-    assert "Gemeinde Neuort" in point_names(second.content.decode())
+    html = second.content.decode()
+    assert "Gemeinde Neuort" in point_names(drawn(client, html))
+    assert "Gemeinde Neuort, ausgezeichnet am" in html  # in the list of its points

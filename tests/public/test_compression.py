@@ -43,6 +43,7 @@ def body_of(response) -> bytes:
         ("/kommunen/{ars}/", "text/html"),
         ("/pruefen/{number}/", "text/html"),
         ("/karte/", "text/html"),
+        ("/karte/karte.de.svg", "image/svg+xml"),  # the map's drawing, which the page embeds
         ("/api/v1/auszeichnungen.json", "application/json"),
         ("/api/v1/auszeichnungen.csv", "text/csv"),
         ("/feeds/auszeichnungen.atom", "application/atom+xml"),

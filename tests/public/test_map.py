@@ -53,8 +53,18 @@ def hoesbach(unterfranken):
     )
 
 
-def point_links(html: str) -> list[str]:
-    return re.findall(r'<a class="map-point[^>]*>', html)
+def point_links(svg: str) -> list[str]:
+    return re.findall(r'<a class="map-point[^>]*>', svg)
+
+
+def drawing(client, html: str):
+    """Fetch the drawing the page embeds: a document of its own (issue 15)."""
+    (url,) = re.findall(r'<object class="map__object" type="image/svg\+xml" data="([^"]+)"', html)
+    return client.get(url)
+
+
+def drawn(client, html: str) -> str:
+    return drawing(client, html).content.decode()
 
 
 def test_map_links_every_holder_to_its_kommune_page_with_an_accessible_name(client, hoesbach):
@@ -63,11 +73,13 @@ def test_map_links_every_holder_to_its_kommune_page_with_an_accessible_name(clie
     response = client.get(MAP_URL)
 
     assert response.status_code == 200
-    html = response.content.decode()
-    (link,) = point_links(html)
+    svg = drawn(client, response.content.decode())
+    (link,) = point_links(svg)
     assert 'href="/kommunen/096710130130/"' in link
+    # The drawing is embedded: a link opens the Kommune page in the window, not in the frame.
+    assert 'target="_top"' in link
     assert 'aria-label="Markt Hösbach, ausgezeichnet am 15. Februar 2023"' in link
-    assert "Hösbach</text>" in html  # the name shown next to the point on focus and hover
+    assert "Hösbach</text>" in svg  # the name shown next to the point on focus and hover
     assert 'class="map-point map-point--gemeinde"' in link
 
 
@@ -78,9 +90,10 @@ def test_map_leaves_out_revoked_awards_and_kommunen_without_an_award(client, hoe
     place(name="Nie ausgezeichnet")
 
     html = client.get(MAP_URL).content.decode()
+    svg = drawn(client, html)
 
-    assert point_links(html) == []
-    assert "/kommunen/096710130130/" not in html
+    assert point_links(svg) == []
+    assert "/kommunen/096710130130/" not in html + svg
     assert "0 Kommunen mit dem Prädikat" in html
 
 
@@ -92,18 +105,19 @@ def test_each_kind_group_has_its_own_marker_shape_and_legend_entry(client, unter
         AwardFactory(municipality=kommune)
 
     html = client.get(MAP_URL).content.decode()
+    svg = drawn(client, html)
 
-    links = point_links(html)
+    links = point_links(svg)
     assert len(links) == 4
     kinds = [re.search(r"map-point--(\w+)", link).group(1) for link in links]
     # Larger markers are drawn first, so that a town at its Landkreis's seat stays on top.
     assert kinds == ["bezirk", "landkreis", "vg", "gemeinde"]
     for key in ("gemeinde", "vg", "landkreis", "bezirk"):
-        assert f'<use class="map-point__mark" href="#map-marker-{key}"/>' in html
-        assert f'<path id="map-marker-{key}" d=' in html
+        assert f'<use class="map-point__mark" href="#map-marker-{key}"/>' in svg
+        assert f'<path id="map-marker-{key}" d=' in svg
     assert re.search(r"Verwaltungsgemeinschaften: <strong>1</strong>", html)
     assert re.search(r"Gemeinden, Märkte und Städte: <strong>1</strong>", html)
-    assert 'aria-label="Landratsamt Aschaffenburg, ausgezeichnet am 28. Juli 2021"' in html
+    assert 'aria-label="Landratsamt Aschaffenburg, ausgezeichnet am 28. Juli 2021"' in svg
 
 
 def test_holders_without_coordinates_are_placed_at_their_seat_or_among_their_gemeinden(
@@ -161,7 +175,7 @@ def test_a_gemeinde_without_coordinates_is_left_off_the_map_and_counted(client, 
 
     html = client.get(MAP_URL).content.decode()
 
-    assert len(point_links(html)) == 1
+    assert len(point_links(drawn(client, html))) == 1
     assert "1 Kommune mit dem Prädikat „Digitales Amt“ auf der Karte" in html
     assert "1 weitere Kommune mit dem Prädikat hat im Gemeindeverzeichnis keine Koordinaten" in html
 
@@ -171,11 +185,11 @@ def test_every_gemeinde_with_coordinates_is_a_faint_dot(client, hoesbach):
     place(name="Ohne Lage", latitude=None)
     place(name="Ein Landkreis", kind=Kind.LANDKREIS)  # not a Gemeinde: no dot
 
-    html = client.get(MAP_URL).content.decode()
+    svg = drawn(client, client.get(MAP_URL).content.decode())
 
-    dots = re.search(r'<path class="map__dots" d="([^"]*)"', html).group(1)
+    dots = re.search(r'<path class="map__dots" d="([^"]*)"', svg).group(1)
     assert dots.count("h0") == 2
-    assert 'aria-hidden="true"' in re.search(r'<path class="map__dots"[^>]*>', html).group(0)
+    assert 'aria-hidden="true"' in re.search(r'<path class="map__dots"[^>]*>', svg).group(0)
 
 
 def test_map_names_the_list_as_its_alternative_and_lets_keyboards_skip_the_points(client, hoesbach):
@@ -188,9 +202,13 @@ def test_map_names_the_list_as_its_alternative_and_lets_keyboards_skip_the_point
     skip = re.search(r'<a class="map__skip" href="#([\w-]+)">\s*([^<]+)</a>', html)
     assert skip.group(2).strip() == "Den Punkt der Karte überspringen"
     assert f'id="{skip.group(1)}"' in html
-    assert html.index('class="map__skip"') < html.index('class="map-point ')
-    assert html.index(f'id="{skip.group(1)}"') > html.rindex('class="map-point ')
-    assert 'role="group" aria-label="Karte von Bayern mit den Digitalen Ämtern"' in html
+    # The points are in the embedded drawing: the skip link comes before it, its target after.
+    assert html.index('class="map__skip"') < html.index("<object ")
+    assert html.index(f'id="{skip.group(1)}"') > html.index("</object>")
+    assert 'role="group" aria-label="Karte von Bayern mit den Digitalen Ämtern"' in drawn(
+        client, html
+    )
+    assert 'aria-label="Karte von Bayern mit den Digitalen Ämtern">' in html  # the <object>
 
 
 def test_map_says_that_no_external_map_service_is_used_and_loads_nothing_from_elsewhere(
@@ -201,11 +219,14 @@ def test_map_says_that_no_external_map_service_is_used_and_loads_nothing_from_el
     response = client.get(MAP_URL)
 
     html = response.content.decode()
+    svg = drawn(client, html)
     assert "kein externer Kartendienst" in html
-    external = re.findall(r'(?:src|href|action)="((?:https?:)?//[^"]+)"', html)
-    assert external == []
-    assert "style=" not in html
-    assert "<script" not in html
+    for document in (html, svg):
+        external = re.findall(r'(?:src|href|action|data)="((?:https?:)?//[^"]+)"', document)
+        assert external == []
+        assert "style=" not in document
+        assert "<script" not in document
+    assert "<style" not in svg  # its styles come from the site's stylesheet (CSP)
 
 
 def make_holders(count: int) -> None:
@@ -229,8 +250,8 @@ def test_map_costs_three_queries_however_many_holders(client, holders):
         response = client.get(MAP_URL)
 
     assert len(counted.own) == 3  # version, Gemeinden, holders
-    assert len(counted.cache) <= 4  # a read that misses, a write
-    assert len(point_links(response.content.decode())) == holders
+    assert len(counted.cache) <= 8  # drawing and page: a read that misses, a write, each
+    assert len(point_links(drawn(client, response.content.decode()))) == holders
 
 
 @pytest.mark.parametrize("holders", [2, 40])
@@ -253,8 +274,11 @@ def test_the_drawn_map_is_kept_per_language(client, hoesbach):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english = client.get(MAP_URL).content.decode()
 
-    assert "ausgezeichnet am 28. Juli 2021" in german
-    assert "ausgezeichnet am" not in english
+    # Each language's page embeds its own drawing, the same for everybody at its address.
+    assert 'data="/karte/karte.de.svg"' in german
+    assert 'data="/karte/karte.en.svg"' in english
+    assert "ausgezeichnet am 28. Juli 2021" in drawn(client, german)
+    assert "ausgezeichnet am" not in drawn(client, english)
 
 
 def test_map_sends_etag_last_modified_and_public_cache_control(client, hoesbach):
@@ -308,7 +332,7 @@ def test_the_english_map_has_its_own_etag_and_english_dates(client, hoesbach):
 
     assert english.status_code == 200
     assert english["ETag"] != german["ETag"]
-    assert "Feb. 15, 2023" in english.content.decode()
+    assert "Feb. 15, 2023" in drawn(client, english.content.decode())
 
 
 def test_a_signed_in_users_map_is_cached_privately(client, hoesbach, django_user_model):

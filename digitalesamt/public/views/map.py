@@ -8,6 +8,13 @@ once per data version and language for every process (the shared cache).
 Each Regierungsbezirk has a map of its own (`/karte/<slug>/`): the same drawing on a
 projection fitted to the coordinates of its Gemeinden, so that points that lie on top of each
 other on a phone's map of Bavaria are apart, without JavaScript.
+
+The drawing is a document of its own (`karte.<language>.svg` beside the page), embedded with
+<object>: every point stays a link (to the top window), with its name on hover and focus, but
+the page is small (about 1 MB of points at full size before, issue 15) and the drawing, the
+same for everybody, is built and gzipped once per version and kept by the browser by its ETag.
+Only the map pages may embed an object, only from this site; only this site may embed the
+drawing; and the drawing may load nothing but its stylesheets and fonts (see `map_svg`).
 """
 
 import datetime
@@ -15,21 +22,28 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import FloatField, Q
 from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
+from django.utils.csp import CSP
 from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from awards.models import Award
 from digitalesamt.lib import charts
 from digitalesamt.lib.cache import versioned_value
-from digitalesamt.lib.http import conditional
+from digitalesamt.lib.http import Version, conditional, digest, versioned_response
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality
 
@@ -41,6 +55,27 @@ from ..version import MAX_AGE, public_version
 MAP_CACHE_TIMEOUT = 3600
 # Room around a Bezirk's outermost Gemeinden, in degrees of latitude (longitude: over cos).
 BEZIRK_PADDING = 0.06
+# What the drawing (a document of its own) loads: the font and its own stylesheet. An SVG
+# served by us takes its styles from the site, never from a <style> of its own (CSP).
+MAP_STYLESHEETS = ("vendor/kern/fonts/fira-sans.css", "css/map.css")
+
+# The map pages' policy is the site's with one source more: <object> may show a document of
+# this site (the drawing). Nothing else on these pages could add one: they hold no markup
+# from anybody but the templates, and scripts stay limited to the nonce.
+PAGE_POLICY = {**settings.SECURE_CSP, "object-src": [CSP.SELF]}
+# The drawing's own policy allows what it needs and no more: no script, no image, no form,
+# no connection; its stylesheets and their fonts from this site; and it may be embedded by
+# this site's pages only (frame-ancestors; X-Frame-Options SAMEORIGIN for older browsers),
+# so other sites still cannot frame anything of ours. It holds links and nothing to click
+# that acts, so framing it by our own pages cannot be turned against a visitor.
+DRAWING_POLICY = {
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+    "frame-ancestors": [CSP.SELF],
+}
 
 
 @dataclass(frozen=True)
@@ -274,31 +309,135 @@ def _map_context(bezirk: BezirkMap | None = None) -> dict:
 
 
 def _drawn(request: HttpRequest, bezirk: BezirkMap | None) -> dict:
-    """The map's context, the same for every visitor of a version and language: drawn once."""
+    """The map's context, the same for every visitor of a version and language: drawn once.
+
+    Keyed by the data version alone, so that the page and its drawing share it.
+    """
     part = bezirk.slug if bezirk else "bayern"
-    key = f"public:map:{part}:{request.version.token}:{translation.get_language()}"
+    token = getattr(request, "data_version", request.version).token
+    key = f"public:map:{part}:{token}:{translation.get_language()}"
     return versioned_value(key, lambda: _map_context(bezirk), timeout=MAP_CACHE_TIMEOUT)
 
 
-@require_safe
-@conditional(public_version, max_age=MAX_AGE)
-def holder_map(request: HttpRequest) -> HttpResponse:
-    """Show every holder as a point on a map of Bavaria that links to its Kommune page."""
-    return render(request, "public/map.html", {**_drawn(request, None), "bezirk": None})
+def _page(request: HttpRequest, bezirk: BezirkMap | None) -> dict:
+    """What the page shows beside the drawing: counts, legend, the list (built once too)."""
+    part = bezirk.slug if bezirk else "bayern"
+    key = f"public:map:page:{part}:{request.version.token}:{translation.get_language()}"
+
+    def build() -> dict:
+        drawn = _drawn(request, bezirk)
+        return {
+            name: drawn[name]
+            for name in (
+                "map_width",
+                "map_height",
+                "legend",
+                "placed_count",
+                "unplaced_count",
+                "bezirke",
+                "portrait",
+            )
+        } | {
+            # A Bezirk's points as links (Oberbayern: 586), escaped once per version.
+            "listed": format_html_join(
+                "\n",
+                '<li><a class="kern-link" href="{}">{}</a></li>',
+                ((point.url, point.label) for point in drawn["sorted_points"]),
+            )
+        }
+
+    return versioned_value(key, build, timeout=MAP_CACHE_TIMEOUT)
 
 
-@require_safe
-@conditional(public_version, max_age=MAX_AGE)
-def bezirk_map(request: HttpRequest, slug: str) -> HttpResponse:
-    """Show the holders of one Regierungsbezirk on a map of it alone."""
-    # The seven Bezirke, kept with the drawings (one query when the version is new).
+def _bezirk(request: HttpRequest, slug: str) -> tuple[BezirkMap, list[BezirkMap]]:
+    """Return the Bezirk of `slug` and all seven (kept with the drawings), or answer 404."""
     key = f"public:map:bezirke:{request.version.token}"
     bezirke = versioned_value(key, bezirk_maps, timeout=MAP_CACHE_TIMEOUT)
     bezirk = next((bezirk for bezirk in bezirke if bezirk.slug == slug), None)
     if bezirk is None:
         raise Http404
-    return render(
-        request,
-        "public/map.html",
-        {**_drawn(request, bezirk), "bezirk": bezirk, "bezirke": bezirke},
+    return bezirk, bezirke
+
+
+def _drawing_url(bezirk: BezirkMap | None) -> str:
+    language = translation.get_language()
+    if bezirk is None:
+        return reverse("awards:map_svg", args=[language])
+    return reverse("awards:bezirk_map_svg", args=[bezirk.slug, language])
+
+
+def _render_page(request: HttpRequest, bezirk: BezirkMap | None, **context) -> HttpResponse:
+    page = _page(request, bezirk)
+    context |= {"bezirk": bezirk, "drawing_url": _drawing_url(bezirk)}
+    return render(request, "public/map.html", {**page, **context})
+
+
+@require_safe
+@csp_override(PAGE_POLICY)
+@conditional(public_version, max_age=MAX_AGE)
+def holder_map(request: HttpRequest) -> HttpResponse:
+    """Show every holder as a point on a map of Bavaria that links to its Kommune page."""
+    return _render_page(request, None)
+
+
+@require_safe
+@csp_override(PAGE_POLICY)
+@conditional(public_version, max_age=MAX_AGE)
+def bezirk_map(request: HttpRequest, slug: str) -> HttpResponse:
+    """Show the holders of one Regierungsbezirk on a map of it alone."""
+    bezirk, bezirke = _bezirk(request, slug)
+    return _render_page(request, bezirk, bezirke=bezirke)
+
+
+def _stylesheets() -> list[str]:
+    return [static(path) for path in MAP_STYLESHEETS]
+
+
+def drawing_version(request: HttpRequest, *args: object, **kwargs: object) -> Version:
+    """The data version, and the stylesheets' addresses, which change with a new deployment.
+
+    The data version alone stays on the request (`data_version`) for the drawn context.
+    """
+    request.data_version = public_version(request)
+    return request.data_version.combine(digest("|".join(_stylesheets()), 16))
+
+
+def _drawing(request: HttpRequest, bezirk: BezirkMap | None, language: str) -> HttpResponse:
+    """Answer with the drawing, in the language its address names, built once per version."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    part = bezirk.slug if bezirk else "bayern"
+    key = f"public:map:svg:{part}:{request.version.token}:{language}"
+
+    def build() -> bytes:
+        with translation.override(language):
+            context = {
+                **_drawn(request, bezirk),
+                "bezirk": bezirk,
+                "stylesheets": _stylesheets(),
+                "language": language,
+            }
+            return render_to_string("public/map.svg", context).encode()
+
+    return versioned_response(
+        request, key, build, timeout=MAP_CACHE_TIMEOUT, content_type="image/svg+xml"
     )
+
+
+def map_svg(view):
+    """The drawing's headers: its own narrow policy, framed by our pages only, one ETag."""
+    conditioned = conditional(drawing_version, max_age=MAX_AGE, per_visitor=False)(view)
+    return require_safe(csp_override(DRAWING_POLICY)(xframe_options_sameorigin(conditioned)))
+
+
+@map_svg
+def holder_map_svg(request: HttpRequest, language: str) -> HttpResponse:
+    """The map of Bavaria as a document of its own: every holder a link to its Kommune page."""
+    return _drawing(request, None, language)
+
+
+@map_svg
+def bezirk_map_svg(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    """The map of one Regierungsbezirk as a document of its own."""
+    bezirk, _bezirke = _bezirk(request, slug)
+    return _drawing(request, bezirk, language)
