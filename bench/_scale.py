@@ -175,7 +175,7 @@ class Row:
 
     def note(self) -> str:
         """What makes the ratio less than it looks: errors, runs in which nothing was answered."""
-        notes = [f"{self.errors()} errors"] if self.errors() else []
+        notes = [f"{self.errors()} errors or timeouts"] if self.errors() else []
         if any(row.requests == 0 for _bare, row in self.runs):
             notes.append("no answer within a run")
         return f" ({', '.join(notes)})" if notes else ""
@@ -218,24 +218,24 @@ def rps_text(row: Row) -> str:
 def print_http_table(database: str, rows: list[Row]) -> None:
     print(f"\n{database}: requests/s per run, ratio to /health/ just before (range), p99, bytes")
     print(
-        f"{'':<46} {'requests/s':>16} {'× bare':>13} {'p99 ms':>8} {'alone ms':>9}"
+        f"{'':<50} {'requests/s':>16} {'× bare':>13} {'p99 ms':>8} {'alone ms':>9}"
         f" {'plain':>8} {'gzip':>8}"
     )
     for row in rows:
         if row.skipped:
-            print(f"{row.label:<46} skipped: {row.skipped}")
+            print(f"{row.label:<50} skipped: {row.skipped}")
             continue
         if row.bare:
             bare = [bare for bare, _row in row.runs]
             text = span([run.rps for run in bare], show=lambda value: f"{value:.0f}")
             p99 = statistics.median(run.p99_ms for run in bare) if bare else 0.0
             print(
-                f"{row.label:<46} {text:>16} {'1':>13} {p99:>8.1f} {row.alone_ms:>9.1f}"
+                f"{row.label:<50} {text:>16} {'1':>13} {p99:>8.1f} {row.alone_ms:>9.1f}"
                 f" {size(row.plain_bytes):>8}"
             )
             continue
         print(
-            f"{row.label:<46} {rps_text(row):>16} {span(row.ratios()):>13} {row.p99():>8.1f} "
+            f"{row.label:<50} {rps_text(row):>16} {span(row.ratios()):>13} {row.p99():>8.1f} "
             f"{row.alone_ms:>9.1f} {size(row.plain_bytes):>8} {size(row.gzip_bytes):>8}"
             + row.note(),
             flush=True,

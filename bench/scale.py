@@ -14,9 +14,11 @@ Kommune, times bench/queries.py's in-process rows (the counting rule for every K
 statistics' figures, the admin changelists, the portal's list: milliseconds, no HTTP), then
 serves the set with gunicorn (deploy/gunicorn.conf.py, 2 sync workers, production settings:
 DEBUG off, plain http on loopback, the immediate task backend so that a document renders on
-its first request) and runs wrk (--connections, --duration seconds) against each row below,
---runs times, each run right after a run of /health/ (the bare view: the machine's load is the
-same for both). Pages for everybody are asked for with `Accept-Encoding: gzip` as browsers do,
+its first request) and runs wrk (--connections, --duration seconds; a slow page longer: two
+rounds of the queue of 20 connections on 2 workers, at most 60 s, so that it is answered at all)
+against each row below, --runs times, each run right after a run of /health/ (the bare view: the
+machine's load is the same for both), once the workers have answered what the previous run left
+in their queue. Pages for everybody are asked for with `Accept-Encoding: gzip` as browsers do,
 `/` also without; `/?fbclid=` sends a new random value on every request (a wrk Lua script).
 The reviewer logs in through the login form and the second step, the clerk through the login
 form; the admin and portal rows send their session cookie. Before measuring, every row is
@@ -41,6 +43,7 @@ the measuring about 10 minutes per database with the defaults. A quick run:
 
 import argparse
 import json
+import math
 import os
 import re
 import secrets
@@ -82,6 +85,7 @@ GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 SECRET_KEY = "scale-bench-only-" + "x" * 50
 TOTP_KEY = secrets.token_hex(20)  # the reviewer's app, known to the script only
 DATABASES = ("sqlite", "postgresql")
+WORKERS = 2
 META = "scale.json"
 
 BUILD = """
@@ -144,7 +148,7 @@ def environment(database_url: str, workdir: Path, database: str) -> dict[str, st
         "TASKS_BACKEND": "immediate",  # a document renders on its first request
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "WARNING",
-        "GUNICORN_WORKERS": "2",
+        "GUNICORN_WORKERS": str(WORKERS),
         "BENCH_PASSWORD": PASSWORD,
         "BENCH_TOTP_KEY": TOTP_KEY,
         "BENCH_BUSIEST_ARS": fullsize.BUSIEST_ARS,
@@ -186,7 +190,7 @@ class Server:
         with open(log, "wb") as output:  # the process keeps its copy
             self.process = subprocess.Popen(
                 [str(GUNICORN), "digitalesamt.wsgi", "-c", str(GUNICORN_CONFIG)]
-                + ["--bind", f"127.0.0.1:{self.port}", "--workers", "2"]
+                + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS)]
                 + ["--log-level", "warning"],
                 cwd=ROOT,
                 env=env,
@@ -348,12 +352,14 @@ def warm_up(base: str, rows: list[Row], cookies: dict[str, str]) -> None:
 def settle(base: str) -> None:
     """Wait until the workers are idle: wrk leaves the requests it did not wait for in
     gunicorn's queue, and the workers answer each of them (to a closed connection) first."""
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 120
     quick = 0
     while quick < 2 and time.monotonic() < deadline:
         started = time.perf_counter()
         fetch(base + "/health/", {})
-        quick = quick + 1 if time.perf_counter() - started < 0.1 else 0
+        # Behind a queue of pages even a fast one waits longer; alone it takes milliseconds,
+        # on a loaded machine up to ~0.1 s.
+        quick = quick + 1 if time.perf_counter() - started < 0.25 else 0
 
 
 def measure(base: str, rows: list[Row], cookies: dict, args, scripts: Path) -> None:
@@ -369,15 +375,26 @@ def measure(base: str, rows: list[Row], cookies: dict, args, scripts: Path) -> N
                 script.write_text(
                     lua_script(row.path, headers_of(row, cookies), row.random_parameter)
                 )
+            # 20 connections on 2 workers: a request waits for 10 others. A slow page's run
+            # lasts at least two rounds of that queue (at most a minute), so that it is
+            # answered at all.
+            queue = row.alone_ms / 1000 * args.connections / WORKERS
+            duration = max(args.duration, min(60, math.ceil(2 * queue)))
             settle(base)
             before = wrk(base + bare.path, headers={}, **common)
             settle(base)
-            result = wrk(base + row.path, headers=headers_of(row, cookies), script=script, **common)
+            result = wrk(
+                base + row.path,
+                headers=headers_of(row, cookies),
+                script=script,
+                **{**common, "duration": duration},
+            )
             row.runs.append((before, result))
             bare.runs.append((before, before))
             print(
-                f"  run {run}/{args.runs} {row.label:<44} {result.rps:8.1f}/s, bare "
+                f"  run {run}/{args.runs} {row.label:<50} {result.rps:8.1f}/s, bare "
                 f"{before.rps:7.1f}/s: {ratio(result.rps / before.rps if before.rps else 0)}"
+                + (f" ({duration} s)" if duration != args.duration else "")
                 + (f", {result.errors} errors" if result.errors else ""),
                 flush=True,
             )
@@ -513,7 +530,8 @@ def main() -> None:
     header = (
         f"{data['links']:,} links ({data['busiest_links']:,} at the busiest Kommune), "
         f"{data['kommunen']:,} Kommunen with an award; gunicorn with 2 sync workers, wrk "
-        f"{args.connections} connections, {args.runs} runs of {args.duration} s, each right after "
+        f"{args.connections} connections, {args.runs} runs of {args.duration} s (a slow page "
+        "longer), each right after "
         "one of `/health/`; ratio = requests/s ÷ that run's; pages for everybody with "
         "`Accept-Encoding: gzip`."
     )
