@@ -5,6 +5,12 @@
 an unknown number. Both carry the award's version as ETag and Last-Modified: a plaque scanned
 twice is answered 304 with the one query for the award, and a revocation or a renamed Kommune
 (which renews the award's record) is a new version.
+
+For a visitor without a session the answer is kept per version, language and path
+(`shared_page`): the page, the JSON (the version says which) and the 410 of a revoked award
+with its status, since a plaque stays on a wall after a revocation and is scanned on. An
+unknown number has no version and is answered anew: its 404 names what was typed and the
+numbers near it, and keeping every mistyped number would let anyone fill the cache.
 """
 
 from collections.abc import Callable
@@ -24,11 +30,14 @@ from django.views.decorators.http import require_safe
 from awards.documents.facts import ISSUER, TAGLINE, verification_url
 from awards.documents.links import document_list
 from awards.models import Award, normalize_award_number
-from digitalesamt.lib.http import Version, conditional, newest, time_bucket
+from digitalesamt.lib.http import Version, conditional, newest, shared_page, time_bucket
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 
 VERIFY_MAX_AGE = 60
+# How long a kept answer (page or JSON, valid or revoked) may take room; its key changes with
+# the award's record and with every THRESHOLD_PERIOD anyway.
+VERIFY_CACHE_TIMEOUT = 300
 # A changed threshold (named in the JSON) reaches every revalidation within this many seconds.
 THRESHOLD_PERIOD = 3600
 # What the number field takes (its maxlength): an award number is 12 characters.
@@ -104,6 +113,7 @@ def verification_version(request: HttpRequest, number: str) -> Version | None:
 @require_safe
 @_varies_on_accept
 @conditional(verification_version, max_age=VERIFY_MAX_AGE)
+@shared_page("public:verify", timeout=VERIFY_CACHE_TIMEOUT, statuses=(200, 410))
 def verify(request: HttpRequest, number: str) -> HttpResponse:
     """Say whether an award is valid: a page for people, an Open Badges assertion for machines."""
     award = _award(request, number)
