@@ -156,17 +156,17 @@ def test_pages_without_a_version_cost_a_fixed_number_of_queries(client, db, path
         assert (len(counted.own), len(counted.cache)) == (STATIC_PAGES[path], 0)
 
 
-SHARED = [
-    kommune("gemeinde"),
-    kommune("vg"),
-    kommune("landkreis"),
-    lambda world: f"/pruefen/{world['award'].number}/",
-    lambda world: "/statistik/",
-    lambda world: "/",
-]
+SHARED = {
+    "Gemeinde": kommune("gemeinde"),
+    "VG": kommune("vg"),
+    "Landkreis": kommune("landkreis"),
+    "verification": lambda world: f"/pruefen/{world['award'].number}/",
+    "statistics": lambda world: "/statistik/",
+    "list": lambda world: "/",
+}
 
 
-@pytest.mark.parametrize("path", SHARED)
+@pytest.mark.parametrize("path", SHARED.values(), ids=SHARED.keys())
 def test_an_ignored_parameter_is_the_same_entry_and_stays_out_of_the_page(client, db, path):
     world = make_world(3)
     first = client.get(path(world) + "?fbclid=tracking-1&utm_source=feed")
@@ -182,7 +182,7 @@ def test_an_ignored_parameter_is_the_same_entry_and_stays_out_of_the_page(client
     assert f'name="next" value="{path(world)}"' in body
 
 
-@pytest.mark.parametrize("path", SHARED)
+@pytest.mark.parametrize("path", SHARED.values(), ids=SHARED.keys())
 def test_a_kept_page_holds_no_token_name_message_or_nonce(client, clerk_client, path):
     world = make_world(3)
 
@@ -213,15 +213,33 @@ def message_cookie(text: str) -> str:
 
 
 def test_a_revoked_award_is_kept_with_its_status(client, db):
-    award = AwardFactory(revoked_at=timezone.now(), revocation_reason="Die Schwelle fiel.")
+    vg = MunicipalityFactory(kind=Kind.VG, name="Verband")
+    MunicipalityFactory(name="Mitglied", verwaltungsgemeinschaft=vg)
+    award = AwardFactory(
+        municipality=vg, revoked_at=timezone.now(), revocation_reason="Die Schwelle fiel."
+    )
     first = client.get(f"/pruefen/{award.number}/")
 
     with count_queries() as counted:
         again = client.get(f"/pruefen/{award.number}/")
 
     assert first.status_code == again.status_code == 410
-    assert (len(counted.own), len(counted.cache)) == (1, 0)
+    assert (len(counted.own), len(counted.cache)) == (1, 0)  # the award, not its members
     assert first.content == again.content
+    assert "Mitglied" in again.content.decode()
+
+
+@pytest.mark.parametrize("path", SHARED.values(), ids=SHARED.keys())
+def test_each_language_has_its_own_copy(client, db, path):
+    world = make_world(3)
+
+    german = client.get(path(world)).content.decode()
+    english = client.get(path(world), headers={"Accept-Language": "en"}).content.decode()
+    german_again = client.get(path(world)).content.decode()
+
+    assert '<html lang="de">' in german
+    assert '<html lang="en">' in english
+    assert german_again == german
 
 
 def test_an_unknown_number_is_never_kept(client, db):
