@@ -102,7 +102,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url")
-    parser.add_argument("--only", help="run only the rows whose label contains this text")
+    parser.add_argument(
+        "--only", help="run only the rows whose label contains this text (or one of a,b,c)"
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -240,7 +242,8 @@ def main() -> None:
             rows = {
                 label: row
                 for label, row in rows.items()
-                if args.only in label or label.startswith("minimal")
+                if any(part in label for part in args.only.split(","))
+                or label.startswith("minimal")
             }
         for label, (path, headers, _script) in rows.items():
             sizes[label] = fetch(base + path, headers)  # warms the caches

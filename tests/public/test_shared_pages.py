@@ -100,10 +100,10 @@ PAGES = {
     "Kommune page of a VG": (kommune("vg"), {}, 5, CACHE_MISS_AND_WRITE),
     # version, Kommune, awards, area counts, count history
     "Kommune page of a Landkreis": (kommune("landkreis"), {}, 5, CACHE_MISS_AND_WRITE),
-    # the award with its Kommune (the version), nothing else for a Markt
-    "verification page": (lambda w: f"/pruefen/{w['award'].number}/", {}, 1, 4),
-    # the award (version), the threshold the assertion names
-    "verification JSON": (lambda w: f"/pruefen/{w['award'].number}/", JSON, 2, 4),
+    # the award's key and last change (the version), the award with its Kommune
+    "verification page": (lambda w: f"/pruefen/{w['award'].number}/", {}, 2, 4),
+    # … and the threshold the assertion names
+    "verification JSON": (lambda w: f"/pruefen/{w['award'].number}/", JSON, 3, 4),
     # version, Kommunen with thresholds, awards, links per Kommune, count history (the figures
     # are kept as well)
     "statistics": (lambda world: "/statistik/", {}, 5, 2 * CACHE_MISS_AND_WRITE),

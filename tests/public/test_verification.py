@@ -177,5 +177,6 @@ def test_the_page_costs_a_fixed_number_of_queries(client, award):
     with count_queries() as counted:
         client.get("/pruefen/DA-2021-0001/", headers=JSON)
 
-    assert len(counted.own) == 2  # the award with its Kommune (the version), the threshold
+    # the award's key and last change (the version), the award with its Kommune, the threshold
+    assert len(counted.own) == 3
     assert len(counted.cache) == 4  # the answer kept: a read that misses, the write

@@ -34,6 +34,8 @@ from digitalesamt.lib.http import Version, conditional, newest, shared_page, tim
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 
+from ..version import award_record
+
 VERIFY_MAX_AGE = 60
 # How long a kept answer (page or JSON, valid or revoked) may take room; its key changes with
 # the award's record and with every THRESHOLD_PERIOD anyway.
@@ -87,11 +89,15 @@ def _varies_on_accept(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     return wrapper
 
 
-def _award(request: HttpRequest, number: str) -> Award | None:
-    """Return the award of the number in the path, read once per request."""
-    if not hasattr(request, "award"):
-        request.award = find_award(number)
-    return request.award
+def _award_record(request: HttpRequest, number: str) -> tuple[int, datetime] | None:
+    """Return the key and last change of the award of the number in the path, or None.
+
+    Read once per request, without building the award: a kept answer needs no more.
+    """
+    if not hasattr(request, "award_record"):
+        normalized = normalize_award_number(number)
+        request.award_record = award_record(normalized) if normalized else None
+    return request.award_record
 
 
 def verification_version(request: HttpRequest, number: str) -> Version | None:
@@ -102,11 +108,12 @@ def verification_version(request: HttpRequest, number: str) -> Version | None:
     threshold the JSON names is read anew every THRESHOLD_PERIOD. An unknown number has no
     version: its 404 offers the numbers near it.
     """
-    award = _award(request, number)
-    if award is None:
+    found = _award_record(request, number)
+    if found is None:
         return None
+    pk, updated_at = found
     kind = "json" if _wants_json(request) else "html"
-    record = Version(f"{award.pk}|{award.updated_at.isoformat()}|{kind}", award.updated_at)
+    record = Version(f"{pk}|{updated_at.isoformat()}|{kind}", updated_at)
     return newest(record, time_bucket(THRESHOLD_PERIOD, now=timezone.now()))
 
 
@@ -116,7 +123,10 @@ def verification_version(request: HttpRequest, number: str) -> Version | None:
 @shared_page("public:verify", timeout=VERIFY_CACHE_TIMEOUT, statuses=(200, 410))
 def verify(request: HttpRequest, number: str) -> HttpResponse:
     """Say whether an award is valid: a page for people, an Open Badges assertion for machines."""
-    award = _award(request, number)
+    found = _award_record(request, number)
+    award = (
+        Award.objects.select_related("municipality").filter(pk=found[0]).first() if found else None
+    )
     as_json = _wants_json(request)
     if award is None:
         if as_json:
