@@ -1,19 +1,20 @@
 """Serve the app with gunicorn and load the public pages with wrk: requests/s, p99 and ratios.
 
     .venv/bin/python bench/public.py [--duration 5] [--connections 20] [--runs 3]
-                                     [--database-url URL]
+                                     [--database-url URL [--reuse]] [--only TEXT]
 
 Builds a fresh database with the demo data (450 holders; a temporary SQLite file unless
---database-url names another, empty one), starts gunicorn on loopback with production settings
-and the deployment's own configuration (`deploy/gunicorn.conf.py`: 2 sync workers here, warmed
-up), and runs wrk (Debian package `wrk`) at 20 connections against `/health/` (a minimal view
-that returns "ok" through the same middleware) and every public path below, `--runs` rounds in
-a row. Each row is measured right after `/health/` (the machine's load then is the same for
-both) and prints requests/s, p99 latency and its ratio to that `/health/` run, per round.
-A row marked "gzip" sends `Accept-Encoding: gzip` as browsers do; "random" rows send another
-value on every request (a wrk Lua script): an ignored `fbclid`, or the same name in another
-spelling. Targets: `/` reaches at least half of the minimal view's throughput and its p99
-latency stays under 100 ms.
+--database-url names another, empty one; with --reuse that database as an earlier run left it,
+to compare two versions of the code on the same data), starts gunicorn on loopback with
+production settings and the deployment's own configuration (`deploy/gunicorn.conf.py`: 2 sync
+workers here, warmed up), and runs wrk (Debian package `wrk`) at 20 connections against
+`/health/` (a minimal view that returns "ok" through the same middleware) and every public path
+below, `--runs` rounds in a row. Each row is measured right after `/health/` (the machine's load
+then is the same for both) and prints requests/s, p99 latency and its ratio to that `/health/`
+run, per round. A row marked "gzip" sends `Accept-Encoding: gzip` as browsers do; "random" rows
+send another value on every request (a wrk Lua script): an ignored `fbclid`, or the same name in
+another spelling. Targets: `/` reaches at least half of the minimal view's throughput and its
+p99 latency stays under 100 ms.
 """
 
 import argparse
@@ -101,7 +102,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url")
-    parser.add_argument("--only", help="run only the rows whose label contains this text")
+    parser.add_argument(
+        "--only", help="run only the rows whose label contains this text (or one of a,b,c)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="serve the database of --database-url as an earlier run left it (no new demo)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -134,12 +142,15 @@ def main() -> None:
         )
 
     started = time.perf_counter()
-    manage("migrate")
-    manage("createcachetable")
-    manage("collectstatic", "--no-input")
-    manage("import_municipalities")
-    manage("import_services")
-    manage("seed_demo", "--force")
+    if args.reuse and args.database_url:
+        manage("collectstatic", "--no-input")
+    else:
+        manage("migrate")
+        manage("createcachetable")
+        manage("collectstatic", "--no-input")
+        manage("import_municipalities")
+        manage("import_services")
+        manage("seed_demo", "--force")
     print(f"demo data set ready in {time.perf_counter() - started:.0f} s")
 
     config = ["-c", str(GUNICORN_CONFIG)] if GUNICORN_CONFIG.is_file() else ["--workers", "2"]
@@ -171,6 +182,25 @@ def main() -> None:
         records = next(value for value in data.values() if isinstance(value, list))
         record = records[len(records) // 2]
         name, number, ars = record["name"].split()[-1], record["nummer"], record["ars"]
+        # A VG that holds the title (its page lists its members) and a Landkreis (its counts).
+        found = subprocess.run(
+            [
+                str(PYTHON),
+                "manage.py",
+                "shell",
+                "-c",
+                "from awards.models import Award; from municipalities.models import Municipality;"
+                "vg = Award.objects.valid().filter(municipality__kind='vg').first();"
+                "lk = Municipality.objects.filter(kind='landkreis').order_by('ars').first();"
+                "print(vg.municipality.ars if vg else '', lk.ars)",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        vg_ars, landkreis_ars = (found if len(found) == 2 else [ars, *found])[-2:]
         spellings = [name, name.upper(), name.lower(), f"  {name} ", name.swapcase()]
         spelled = [f"/?q={quote(spelling)}" for spelling in spellings]
         scripts = workdir / "scripts"
@@ -178,6 +208,9 @@ def main() -> None:
         (scripts / "fbclid.lua").write_text(lua_random_parameter("/", "fbclid", {}))
         (scripts / "fbclid_gzip.lua").write_text(lua_random_parameter("/", "fbclid", GZIP))
         (scripts / "spellings.lua").write_text(lua_rotating(spelled, {}))
+        (scripts / "kommune.lua").write_text(
+            lua_random_parameter(f"/kommunen/{ars}/", "fbclid", {})
+        )
         rows = {
             "minimal view (/health/)": ("/health/", {}, None),
             "list (/)": ("/", {}, None),
@@ -190,8 +223,14 @@ def main() -> None:
             "list, search and sort": ("/?q=bach&sortierung=verfahren", {}, None),
             "Kommune page": (f"/kommunen/{ars}/", {}, None),
             "Kommune page, gzip": (f"/kommunen/{ars}/", GZIP, None),
+            "Kommune page, random fbclid": (f"/kommunen/{ars}/", {}, scripts / "kommune.lua"),
+            "Kommune page of a VG": (f"/kommunen/{vg_ars}/", {}, None),
+            "Kommune page of a Landkreis": (f"/kommunen/{landkreis_ars}/", {}, None),
             "verification page": (f"/pruefen/{number}/", {}, None),
+            "verification page, gzip": (f"/pruefen/{number}/", GZIP, None),
             "verification JSON": (f"/pruefen/{number}/", JSON, None),
+            "statistics (/statistik/)": ("/statistik/", {}, None),
+            "statistics, gzip": ("/statistik/", GZIP, None),
             "feed (Atom)": ("/feeds/auszeichnungen.atom", {}, None),
             "feed (Atom), gzip": ("/feeds/auszeichnungen.atom", GZIP, None),
             "open data JSON": ("/api/v1/auszeichnungen.json", {}, None),
@@ -204,7 +243,8 @@ def main() -> None:
             rows = {
                 label: row
                 for label, row in rows.items()
-                if args.only in label or label.startswith("minimal")
+                if any(part in label for part in args.only.split(","))
+                or label.startswith("minimal")
             }
         for label, (path, headers, _script) in rows.items():
             sizes[label] = fetch(base + path, headers)  # warms the caches
@@ -248,7 +288,9 @@ def main() -> None:
     def ratio(results: dict[str, tuple[float, float]], label: str) -> float:
         if label.startswith("minimal"):
             return 1.0
-        return results[label][0] / results[f"health before {label}"][0]
+        health_rps = results[f"health before {label}"][0]
+        # A loaded machine may leave a 5 s run without one answer: no ratio then.
+        return results[label][0] / health_rps if health_rps else float("nan")
 
     for label in rows:
         rps = [results[label][0] for results in rounds]

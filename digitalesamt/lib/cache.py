@@ -77,19 +77,38 @@ memory = _Memory()
 
 def versioned_bytes(key: str, build: Callable[[], bytes], *, timeout: int) -> bytes:
     """Return the body stored under `key`, building and storing it once if nobody has yet."""
+    body = kept_bytes(key, timeout=timeout)
+    if body is None:
+        body = build()
+        keep_bytes(key, body, timeout=timeout)
+    return body
+
+
+def kept_bytes(key: str, *, timeout: int) -> bytes | None:
+    """Return the body stored under `key` (this process's memory, then the shared cache), or None.
+
+    For a caller that decides only once it has built a body whether to keep it (a page that
+    may turn out to be an error): `keep_bytes` then stores it.
+    """
     limit = settings.VERSIONED_MEMORY_BYTES
     body = memory.get(key) if limit else None
     if body is not None:
         return body
     stored = cache.get(key)
-    if stored is not None:
-        body = zlib.decompress(stored)
-    else:
-        body = build()
-        cache.set(key, zlib.compress(body, COMPRESSION_LEVEL), timeout)
+    if stored is None:
+        return None
+    body = zlib.decompress(stored)
     if limit:
         memory.put(key, body, limit, timeout)
     return body
+
+
+def keep_bytes(key: str, body: bytes, *, timeout: int) -> None:
+    """Store `body` under `key` in the shared cache and in this process's memory."""
+    cache.set(key, zlib.compress(body, COMPRESSION_LEVEL), timeout)
+    limit = settings.VERSIONED_MEMORY_BYTES
+    if limit:
+        memory.put(key, body, limit, timeout)
 
 
 def process_value(key: str, build: Callable[[], object], *, timeout: int) -> object:

@@ -6,6 +6,9 @@ version is unchanged, and keeps the version on the request for the view (`reques
 
     @conditional(public_version, max_age=300)
     def holder_map(request): ...
+
+`shared_page` inside it keeps a public page's whole answer per version for every visitor
+without a session, so that a busy page costs the version's query and no rendering.
 """
 
 import datetime
@@ -17,14 +20,17 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.csp import get_nonce
+from django.template.response import SimpleTemplateResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 from django.views.decorators.http import condition
 
-from .cache import versioned_bytes
+from .cache import keep_bytes, kept_bytes, versioned_bytes
 
 View = Callable[..., HttpResponse]
 
@@ -82,15 +88,30 @@ def versioned_response(
     only for a visitor without a session, as CompressionMiddleware decides for other answers.
     """
     body = versioned_bytes(key, build, timeout=timeout)
+    return _kept_response(request, key, body, timeout=timeout, content_type=content_type)
+
+
+def _kept_response(
+    request: HttpRequest,
+    key: str,
+    body: bytes,
+    *,
+    timeout: int,
+    content_type: str | None,
+    status: int = 200,
+) -> HttpResponse:
+    """Answer with a kept body, or its gzipped copy (kept under `key` + ":gzip") if accepted."""
     # Nothing is compressed for a visitor with a session (CompressionMiddleware's rule).
     if len(body) < COMPRESS_MIN_BYTES or not accepts_gzip(request) or not is_plain_visitor(request):
-        return HttpResponse(body, content_type=content_type)
+        return HttpResponse(body, content_type=content_type, status=status)
 
     def compress() -> bytes:
         return gzip.compress(body, compresslevel=6, mtime=0)
 
     response = HttpResponse(
-        versioned_bytes(f"{key}:gzip", compress, timeout=timeout), content_type=content_type
+        versioned_bytes(f"{key}:gzip", compress, timeout=timeout),
+        content_type=content_type,
+        status=status,
     )
     response["Content-Encoding"] = "gzip"
     patch_vary_headers(response, ("Accept-Encoding",))
@@ -164,3 +185,106 @@ def conditional(
         return wrapper
 
     return decorator
+
+
+def shared_page(
+    prefix: str,
+    *,
+    timeout: int,
+    when: Callable[..., bool] | None = None,
+    parameters: Callable[[HttpRequest], str] | None = None,
+    statuses: tuple[int, ...] = (200,),
+) -> Callable[[View], View]:
+    """Keep a page's whole answer once per version for every visitor without a session.
+
+    Goes inside `conditional` (it reads `request.version`)::
+
+        @conditional(municipality_version, max_age=LIVE_MAX_AGE)
+        @shared_page("public:municipality", timeout=LIVE_MAX_AGE)
+        def municipality_detail(request, ars): ...
+
+    For a plain visitor (`is_plain_visitor`) the body, its status and its content type are kept
+    (digitalesamt.lib.cache: shared cache, this process's memory and a gzipped copy) under the
+    version's token, the language and `request.path`; the view's arguments (an ARS, a slug)
+    are in the path. The query string is not: the view renders the kept copy from a request
+    without one, so no `next` of the language switch or tracking parameter ends up in it and
+    `?fbclid=…` is the same entry. A view that reads parameters names the ones it uses by
+    `parameters(request)`, a normalised query string: it is part of the key and all the view
+    sees. Anyone else (signed in, a message waiting), a view without a version (an unknown
+    object) and a request `when(request, *args, **kwargs)` declines get the view as it is.
+
+    Kept are only answers of `statuses` that are the same for anybody: not streamed, setting
+    no cookie and no header of their own, with no CSRF token (which renews the CSRF cookie),
+    no CSP nonce, no signed-in user and no message; any other is returned as rendered.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            version = getattr(request, "version", None)
+            if (
+                version is None
+                or not is_plain_visitor(request)
+                or (when is not None and not when(request, *args, **kwargs))
+            ):
+                return view(request, *args, **kwargs)
+            query = parameters(request) if parameters else ""
+            named = f"{version.token}|{translation.get_language()}|{request.path}|{query}"
+            key = f"{prefix}:page:{digest(named, 64)}"
+            entry = kept_bytes(key, timeout=timeout)
+            if entry is None:
+                response = _render_with_query(view, request, query, args, kwargs)
+                if not _keepable(request, response, statuses):
+                    return response
+                entry = f"{response.status_code} {response['Content-Type']}\n".encode()
+                entry += response.content
+                keep_bytes(key, entry, timeout=timeout)
+            head, _newline, body = entry.partition(b"\n")
+            status, _space, content_type = head.decode().partition(" ")
+            return _kept_response(
+                request, key, body, timeout=timeout, content_type=content_type, status=int(status)
+            )
+
+        return wrapper
+
+    return decorator
+
+
+def _render_with_query(
+    view: View, request: HttpRequest, query: str, args: tuple, kwargs: dict
+) -> HttpResponse:
+    """Render `view` for a request whose query string is `query` alone, then restore it."""
+    original_get, original_query = request.GET, request.META.get("QUERY_STRING")
+    request.GET = QueryDict(query)
+    request.META["QUERY_STRING"] = query
+    try:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, SimpleTemplateResponse):
+            response.render()  # while the request has the query string the key names
+        return response
+    finally:
+        request.GET = original_get
+        if original_query is None:
+            del request.META["QUERY_STRING"]
+        else:
+            request.META["QUERY_STRING"] = original_query
+
+
+# Headers a kept answer may carry: the content type is kept with it; anything else is refused.
+KEPT_HEADERS = frozenset({"content-type"})
+
+
+def _keepable(request: HttpRequest, response: HttpResponse, statuses: tuple[int, ...]) -> bool:
+    """Tell whether an answer is the same for anybody, so that it may be kept for everybody."""
+    if response.streaming or response.status_code not in statuses:
+        return False
+    if response.cookies or {name.lower() for name in response.headers} - KEPT_HEADERS:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False  # the body holds a CSRF token (get_token asks for the cookie)
+    if get_nonce(request):
+        return False  # the body names this request's CSP nonce
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    return not len(get_messages(request))

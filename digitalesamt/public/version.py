@@ -90,12 +90,36 @@ def newest_of(
         row = cursor.fetchone()
     versions = []
     for latest, total in zip(row[::2], row[1::2], strict=True):
-        if isinstance(latest, str):  # SQLite answers an aggregate of datetimes with text
-            latest = parse_datetime(latest)
-        if latest is not None and timezone.is_naive(latest):
-            latest = timezone.make_aware(latest, datetime.UTC)
+        latest = _aware(latest)
         versions.append(Version(f"{latest.isoformat() if latest else '-'}|{total}", latest))
     return versions
+
+
+def _aware(value: datetime.datetime | str | None) -> datetime.datetime | None:
+    """Return a datetime as a plain query gives it, aware: SQLite answers with naive text."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value
+
+
+def award_record(number: str) -> tuple[int, datetime.datetime] | None:
+    """Return the key and last change of the award with this (normalised) number, or None.
+
+    One plain query, like the other versions: a kept verification answer needs no more, and
+    building the query through the ORM would cost as much as the rest of the request.
+    """
+    quote = connection.ops.quote_name
+    meta = Award._meta
+    sql = (
+        f"SELECT {quote(meta.pk.column)}, {quote(meta.get_field('updated_at').column)} "  # noqa: S608
+        f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('number').column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [number])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], _aware(row[1]))
 
 
 @receiver(register_changed, dispatch_uid="public.renew_award_records")

@@ -28,13 +28,7 @@ from django.views.decorators.http import require_safe
 
 from awards.models import Award
 from digitalesamt.lib.cache import versioned_bytes
-from digitalesamt.lib.http import (
-    Version,
-    conditional,
-    digest,
-    is_plain_visitor,
-    versioned_response,
-)
+from digitalesamt.lib.http import Version, conditional, digest, shared_page
 from municipalities.constants import Kind
 from municipalities.models import Municipality
 
@@ -88,24 +82,18 @@ def list_version(request: HttpRequest) -> Version:
 
 @require_safe
 @conditional(list_version, max_age=LIST_MAX_AGE)
+@shared_page("public:holders", timeout=LIST_CACHE_TIMEOUT, parameters=_normalized_parameters)
 def holder_list(request: HttpRequest) -> HttpResponse:
     """List every current holder with search, filters, sort order and pages.
 
     The caches are keyed by the data version, the language and the normalized parameters
     alone (LIST_PARAMETERS in a fixed order), so a reordered query string or one with a
     tracking parameter (`fbclid`, `utm_source`) is the same page, and so are its canonical
-    link and the address the language switch returns to.
+    link and the address the language switch returns to. A visitor without a session gets
+    the whole page kept (`shared_page`), anyone else the kept results region in their page.
     """
     key = digest(f"{request.version.token}|{translation.get_language()}", 64)
-    if not is_plain_visitor(request):
-        return render(request, "public/list.html", _page_context(request, key))
-
-    def build_page() -> bytes:
-        context = _page_context(request, key)
-        return render_to_string("public/list.html", context, request=request).encode()
-
-    page_key = f"public:holders:html:{key}"
-    return versioned_response(request, page_key, build_page, timeout=LIST_CACHE_TIMEOUT)
+    return render(request, "public/list.html", _page_context(request, key))
 
 
 def _page_context(request: HttpRequest, key: str) -> dict[str, object]:

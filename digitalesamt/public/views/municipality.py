@@ -1,4 +1,8 @@
-"""The public page of every Kommune of the register: where it belongs, its award or its count."""
+"""The public page of every Kommune of the register: where it belongs, its award or its count.
+
+Rendered once per version of the Kommune (its links, the awards, the syncs and a period of
+LIVE_MAX_AGE) and language for every visitor without a session (`shared_page`).
+"""
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
@@ -7,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from awards.documents import SIGNET_DEFAULT_WIDTH, signet_height
 from awards.models import Award
-from digitalesamt.lib.http import conditional
+from digitalesamt.lib.http import conditional, shared_page
 from municipalities.confirmation import source_index, with_confirmed_count
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.history import history_context
@@ -19,6 +23,7 @@ from ..version import LIVE_MAX_AGE, municipality_version
 
 @require_safe
 @conditional(municipality_version, max_age=LIVE_MAX_AGE)
+@shared_page("public:municipality", timeout=LIVE_MAX_AGE)
 def municipality_detail(request: HttpRequest, ars: str) -> HttpResponse:
     """Show a Kommune of the register: where it belongs and whether it holds the title.
 

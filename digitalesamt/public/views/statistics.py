@@ -2,7 +2,8 @@
 the Kommunen close to the threshold, drawn on the server as SVG, each chart with its data table.
 
 The page costs a fixed number of queries however many holders there are, and its figures are
-computed once per version and language for every process (the shared cache). How many Kommunen
+computed once per version and language for every process (the shared cache), and the whole page
+is kept so for every visitor without a session (`shared_page`). How many Kommunen
 are close to the threshold follows every procedure link, so the page takes `live_version`.
 """
 
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_safe
 from awards.models import Award
 from digitalesamt.lib import charts
 from digitalesamt.lib.cache import versioned_value
-from digitalesamt.lib.http import conditional
+from digitalesamt.lib.http import conditional, shared_page
 from municipalities.constants import Kind
 from municipalities.history import monthly_means
 from municipalities.models import Municipality, ProcedureLink
@@ -325,6 +326,7 @@ def _count_means() -> dict:
 
 @require_safe
 @conditional(live_version, max_age=MAX_AGE)
+@shared_page("public:statistics", timeout=LIVE_MAX_AGE)
 def statistics(request: HttpRequest) -> HttpResponse:
     """Show holders per Regierungsbezirk and kind, the share awarded, awards over time and
     how many Kommunen are close to the threshold, each chart with its data as a table."""

@@ -5,6 +5,12 @@
 an unknown number. Both carry the award's version as ETag and Last-Modified: a plaque scanned
 twice is answered 304 with the one query for the award, and a revocation or a renamed Kommune
 (which renews the award's record) is a new version.
+
+For a visitor without a session the answer is kept per version, language and path
+(`shared_page`): the page, the JSON (the version says which) and the 410 of a revoked award
+with its status, since a plaque stays on a wall after a revocation and is scanned on. An
+unknown number has no version and is answered anew: its 404 names what was typed and the
+numbers near it, and keeping every mistyped number would let anyone fill the cache.
 """
 
 from collections.abc import Callable
@@ -24,11 +30,16 @@ from django.views.decorators.http import require_safe
 from awards.documents.facts import ISSUER, TAGLINE, verification_url
 from awards.documents.links import document_list
 from awards.models import Award, normalize_award_number
-from digitalesamt.lib.http import Version, conditional, newest, time_bucket
+from digitalesamt.lib.http import Version, conditional, newest, shared_page, time_bucket
 from municipalities.constants import Kind
 from municipalities.models import Threshold
 
+from ..version import award_record
+
 VERIFY_MAX_AGE = 60
+# How long a kept answer (page or JSON, valid or revoked) may take room; its key changes with
+# the award's record and with every THRESHOLD_PERIOD anyway.
+VERIFY_CACHE_TIMEOUT = 300
 # A changed threshold (named in the JSON) reaches every revalidation within this many seconds.
 THRESHOLD_PERIOD = 3600
 # What the number field takes (its maxlength): an award number is 12 characters.
@@ -78,11 +89,15 @@ def _varies_on_accept(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     return wrapper
 
 
-def _award(request: HttpRequest, number: str) -> Award | None:
-    """Return the award of the number in the path, read once per request."""
-    if not hasattr(request, "award"):
-        request.award = find_award(number)
-    return request.award
+def _award_record(request: HttpRequest, number: str) -> tuple[int, datetime] | None:
+    """Return the key and last change of the award of the number in the path, or None.
+
+    Read once per request, without building the award: a kept answer needs no more.
+    """
+    if not hasattr(request, "award_record"):
+        normalized = normalize_award_number(number)
+        request.award_record = award_record(normalized) if normalized else None
+    return request.award_record
 
 
 def verification_version(request: HttpRequest, number: str) -> Version | None:
@@ -93,20 +108,25 @@ def verification_version(request: HttpRequest, number: str) -> Version | None:
     threshold the JSON names is read anew every THRESHOLD_PERIOD. An unknown number has no
     version: its 404 offers the numbers near it.
     """
-    award = _award(request, number)
-    if award is None:
+    found = _award_record(request, number)
+    if found is None:
         return None
+    pk, updated_at = found
     kind = "json" if _wants_json(request) else "html"
-    record = Version(f"{award.pk}|{award.updated_at.isoformat()}|{kind}", award.updated_at)
+    record = Version(f"{pk}|{updated_at.isoformat()}|{kind}", updated_at)
     return newest(record, time_bucket(THRESHOLD_PERIOD, now=timezone.now()))
 
 
 @require_safe
 @_varies_on_accept
 @conditional(verification_version, max_age=VERIFY_MAX_AGE)
+@shared_page("public:verify", timeout=VERIFY_CACHE_TIMEOUT, statuses=(200, 410))
 def verify(request: HttpRequest, number: str) -> HttpResponse:
     """Say whether an award is valid: a page for people, an Open Badges assertion for machines."""
-    award = _award(request, number)
+    found = _award_record(request, number)
+    award = (
+        Award.objects.select_related("municipality").filter(pk=found[0]).first() if found else None
+    )
     as_json = _wants_json(request)
     if award is None:
         if as_json:
