@@ -250,8 +250,13 @@ def test_map_costs_three_queries_however_many_holders(client, holders):
         response = client.get(MAP_URL)
 
     assert len(counted.own) == 3  # version, Gemeinden, holders
-    assert len(counted.cache) <= 8  # drawing and page: a read that misses, a write, each
+    # The whole page (shared_page), its figures and the drawn context: a read that misses and
+    # a write (4 queries with the database cache) each.
+    assert len(counted.cache) == 12
     assert len(point_links(drawn(client, response.content.decode()))) == holders
+    with count_queries() as again:
+        assert client.get(MAP_URL).content == response.content
+    assert (len(again.own), len(again.cache)) == (1, 0)  # the version; the page from memory
 
 
 @pytest.mark.parametrize("holders", [2, 40])

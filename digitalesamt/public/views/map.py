@@ -43,7 +43,7 @@ from django.views.decorators.http import require_safe
 from awards.models import Award
 from digitalesamt.lib import charts
 from digitalesamt.lib.cache import versioned_value
-from digitalesamt.lib.http import Version, conditional, digest, versioned_response
+from digitalesamt.lib.http import Version, conditional, digest, shared_page, versioned_response
 from municipalities.constants import GEMEINDE_KINDS, Kind
 from municipalities.models import Municipality
 
@@ -375,6 +375,7 @@ def _render_page(request: HttpRequest, bezirk: BezirkMap | None, **context) -> H
 @require_safe
 @csp_override(PAGE_POLICY)
 @conditional(public_version, max_age=MAX_AGE)
+@shared_page("public:map:page", timeout=MAP_CACHE_TIMEOUT)
 def holder_map(request: HttpRequest) -> HttpResponse:
     """Show every holder as a point on a map of Bavaria that links to its Kommune page."""
     return _render_page(request, None)
@@ -383,6 +384,7 @@ def holder_map(request: HttpRequest) -> HttpResponse:
 @require_safe
 @csp_override(PAGE_POLICY)
 @conditional(public_version, max_age=MAX_AGE)
+@shared_page("public:map:page", timeout=MAP_CACHE_TIMEOUT)
 def bezirk_map(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the holders of one Regierungsbezirk on a map of it alone."""
     bezirk, bezirke = _bezirk(request, slug)
