@@ -220,7 +220,7 @@ class Cluster:
     def start_worker(self, name: str) -> None:
         self.spawn(
             name,
-            [str(PYTHON), "manage.py", "db_worker", "--worker-id", name, "--interval", "0.5"]
+            [str(PYTHON), "manage.py", "task_worker", "--worker-id", name, "--interval", "0.5"]
             + ["--no-reload"],
         )
 

@@ -7,7 +7,7 @@ On the PostgreSQL server of --database-url it creates a database of its own (clu
 dropped at the end) and one shared MEDIA_ROOT, prepares them (migrate, createcachetable,
 collectstatic, the register and the services, the roles; two Kommunen with a clerk each, a
 reviewer with a TOTP app) and starts, all on loopback: two gunicorn instances (2 sync workers
-each, production settings, JSON request logs, one file per instance), two `db_worker`
+each, production settings, JSON request logs, one file per instance), two `task_worker`
 processes, nginx with deploy/nginx/digitalesamt.conf rewritten for loopback (both instances in
 its `upstream`, a self-signed certificate) and a stand-in web server for the link check (the
 procedures' links point at it: nothing leaves the machine).
