@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "digitalesamt.lib.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Stored documents this process has looked up, answered like static files (no session).
+    "digitalesamt.public.middleware.StoredDocumentMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

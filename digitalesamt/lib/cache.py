@@ -115,6 +115,12 @@ def process_value(key: str, build: Callable[[], object], *, timeout: int) -> obj
     return value
 
 
+def kept_process_value(key: str) -> object | None:
+    """Return what `process_value` keeps under `key` in this process, or None; builds nothing."""
+    kept = memory.get(key) if settings.VERSIONED_MEMORY_BYTES else None
+    return None if kept is None else pickle.loads(kept)  # noqa: S301 - our own
+
+
 def forget_process_value(key: str) -> None:
     """Drop a value `process_value` keeps, so that the next call builds it again."""
     memory.discard(key)

@@ -226,3 +226,28 @@ def test_with_a_proxy_a_file_gone_since_its_lookup_is_not_sent_to_nginx(client, 
     assert response.status_code == 200
     assert not response.has_header("X-Accel-Redirect")
     assert body(response).startswith(b"%PDF")
+
+
+def test_a_kept_document_is_answered_before_the_session_and_the_language(client, award):
+    documents.store(documents.award_facts(award), documents.SIGNET_PNGS[320])
+    url = reverse("awards:signet_png", args=[award.number])
+    by_the_view = client.get(url)
+    data = body(by_the_view)
+    kept = client.get(url)
+
+    assert "Cookie" in by_the_view["Vary"] and by_the_view["Content-Language"] == "de"
+    assert "Cookie" not in kept.get("Vary", "") and not kept.has_header("Content-Language")
+    for name in (
+        "ETag",
+        "Last-Modified",
+        "Cache-Control",
+        "Content-Type",
+        "Content-Length",
+        "Content-Disposition",
+        "Cross-Origin-Resource-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Content-Security-Policy",
+    ):
+        assert kept[name] == by_the_view[name], name
+    assert body(kept) == data

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,7 +34,7 @@ from awards import documents
 from awards.models import Award, normalize_award_number
 from awards.tasks import render_document, render_lock_key
 from digitalesamt.accounts.backends import client_ip
-from digitalesamt.lib.cache import forget_process_value, process_value
+from digitalesamt.lib.cache import forget_process_value, kept_process_value, process_value
 from digitalesamt.lib.http import Version, conditional
 from digitalesamt.lib.middleware import cross_origin
 from digitalesamt.lib.ratelimit import Limit, RateLimited, address_key
@@ -304,6 +305,35 @@ def _stored_response(stored: StoredDocument) -> HttpResponse | None:
     return response
 
 
+# The files at /auszeichnungen/<number>/…, each with the parameters that choose the document.
+CHOICES: dict[str, Choice] = {}
+CROSS_ORIGIN = ("signet.png", "signet.svg", "signet.pdf")
+
+
+def kept_response(request: HttpRequest, number: str, file: str) -> HttpResponse | None:
+    """Answer for a document this process has looked up already (StoredDocumentMiddleware),
+    with the headers the view gives it; None if the view must answer."""
+    document = CHOICES[file](request)
+    key = None if document is None else _lookup_key(number, document)
+    stored = None if key is None else kept_process_value(key)
+    if not isinstance(stored, StoredDocument):
+        return None
+    etag = quote_etag(stored.version)
+    modified = stored.last_modified.timestamp()
+    response = get_conditional_response(request, etag=etag, last_modified=int(modified))
+    if response is None:
+        response = _stored_response(stored)
+        if response is None:
+            return None
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
+    patch_cache_control(response, public=True, max_age=DOCUMENT_MAX_AGE)
+    if file in CROSS_ORIGIN:
+        response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["X-Frame-Options"] = "DENY"
+    return response
+
+
 def render_document_soon(
     award: Award, document: documents.Document, name: str, *, client: str | None = None
 ) -> None:
@@ -324,3 +354,13 @@ def render_document_soon(
         cache.delete(lock)
         raise
     render_document.enqueue(award_id=award.pk, document=document.name)
+
+
+CHOICES.update(
+    {
+        "schild.pdf": _plaque,
+        "signet.png": _signet_png,
+        "signet.svg": _signet_svg,
+        "signet.pdf": _signet_pdf,
+    }
+)
