@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "digitalesamt.lib.middleware.SecurityHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Stored documents this process has looked up, answered like static files (no session).
+    "digitalesamt.public.middleware.StoredDocumentMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,6 +153,13 @@ CACHES = {
 # Each process also keeps the most recent bodies that are built once per data version (the
 # list's pages, the open data) in memory: see digitalesamt.lib.cache. 0 turns it off.
 VERSIONED_MEMORY_BYTES = env.int("VERSIONED_MEMORY_BYTES", default=8 * 1024 * 1024)
+# A stored document (plaque, signet) is served from what each process looked up about it for
+# this many seconds: no query on a repeat request. A rename or a revocation shows within it
+# (every cache may keep a document an hour anyway). 0 looks it up on every request.
+DOCUMENT_LOOKUP_SECONDS = env.int("DOCUMENT_LOOKUP_SECONDS", default=60)
+# Behind nginx: the prefix of its internal location for MEDIA_ROOT (deploy/nginx, "/_stored/"):
+# the app answers with X-Accel-Redirect and nginx sends the file. Empty: the app sends it.
+DOCUMENTS_ACCEL_REDIRECT = env.str("DOCUMENTS_ACCEL_REDIRECT", default="")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -124,3 +124,13 @@ def count_queries() -> Iterator[QueryCount]:
     """
     with CaptureQueriesContext(connection) as context:
         yield QueryCount(context)
+
+
+def stopped_process_clock(monkeypatch) -> list[float]:
+    """Stop the clock of the process's memory (digitalesamt.lib.cache); return it to advance:
+    `clock[0] += settings.DOCUMENT_LOOKUP_SECONDS` lets what a process looked up expire."""
+    from digitalesamt.lib import cache
+
+    now = [1000.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: now[0])
+    return now

@@ -20,6 +20,9 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.test import override_settings
 
+from awards import documents
+from tests.factories import AwardFactory
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())
@@ -43,7 +46,7 @@ def test_every_scheduled_job_is_a_command_of_the_project():
         "prune_db_task_results",
         "prune_audit_log",
         "requeue_stale_tasks",
-        "db_worker",
+        "task_worker",
         "backup",
     }
     assert [command for command in scheduled if command not in commands] == []
@@ -149,8 +152,9 @@ def nginx(tmp_path, live_server):
         check=True,
         capture_output=True,
     )
-    static = tmp_path / "static"
+    static, media = tmp_path / "static", tmp_path / "media"
     static.mkdir()
+    media.mkdir()
     (static / "probe.0123456789ab.css").write_text("body { color: #004a99; }\n")
     https, http = free_port(), free_port()
     upstream = live_server.url.removeprefix("http://")
@@ -164,6 +168,7 @@ def nginx(tmp_path, live_server):
         ("/etc/ssl/certs/digitales-amt.bayern.de.pem", str(tmp_path / "cert.pem")),
         ("/etc/ssl/private/digitales-amt.bayern.de.key", str(tmp_path / "key.pem")),
         (f"{INSTALLED}/staticfiles/", f"{static}/"),
+        ("/var/lib/digitalesamt/media/", f"{media}/"),
     ]:
         assert old in site, old
         site = site.replace(old, new)
@@ -188,14 +193,25 @@ def nginx(tmp_path, live_server):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield {"https": f"https://127.0.0.1:{https}", "http": f"http://127.0.0.1:{http}"}
+        yield {
+            "https": f"https://127.0.0.1:{https}",
+            "http": f"http://127.0.0.1:{http}",
+            "media": media,
+        }
     finally:
         subprocess.run([*command, "-s", "stop"], check=False)
 
 
-def fetch(url: str, *, data: bytes | None = None, host: str = "digitales-amt.bayern.de"):
+def fetch(
+    url: str,
+    *,
+    data: bytes | None = None,
+    host: str = "digitales-amt.bayern.de",
+    headers: dict[str, str] | None = None,
+):
     context = ssl._create_unverified_context()  # noqa: S323 - the test's own certificate
-    request = urllib.request.Request(url, data=data, headers={"Host": host})  # noqa: S310
+    headers = {"Host": host, **(headers or {})}
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect())
     try:
         return opener.open(request, timeout=20)
@@ -260,3 +276,39 @@ def test_nginx_refuses_a_body_larger_than_any_upload_before_the_app(nginx):
     response = fetch(nginx["https"] + "/konto/anmelden/", data=b"x" * (7 * 1024 * 1024))
 
     assert response.status == 413
+
+
+# Headers that belong to the connection, not to the answer.
+HOP_BY_HOP = {"Date", "Connection", "Keep-Alive", "Transfer-Encoding"}
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(**BEHIND_THE_PROXY)
+def test_nginx_sends_a_stored_document_as_the_app_would_with_x_accel_redirect(nginx, kommune):
+    award = AwardFactory(municipality=kommune, number="DA-2023-0200")
+    storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    with override_settings(
+        STORAGES={**settings.STORAGES, "default": storage}, MEDIA_ROOT=str(nginx["media"])
+    ):
+        facts = documents.award_facts(award)
+        for path, document in [
+            ("schild.pdf", documents.PLAQUES["a4"]),
+            ("signet.png", documents.SIGNET_PNGS[320]),
+        ]:
+            stored = (nginx["media"] / documents.store(facts, document)).read_bytes()
+            url = nginx["https"] + f"/auszeichnungen/{award.number}/{path}"
+            fetch(url).read()  # looked up: from now on answered before the session and language
+            by_the_app = fetch(url)
+            with override_settings(DOCUMENTS_ACCEL_REDIRECT="/_stored/"):
+                by_nginx = fetch(url)
+                revalidated = fetch(url, headers={"If-None-Match": by_nginx.headers["ETag"]})
+            internal = fetch(nginx["https"] + "/_stored/" + documents.storage_name(facts, document))
+
+            assert by_the_app.status == by_nginx.status == 200
+            assert by_the_app.read() == by_nginx.read() == stored
+            assert by_nginx.headers["ETag"] == f'"{facts.version()}-{document.name}"'
+            for name in set(by_the_app.headers) - HOP_BY_HOP:
+                assert by_nginx.headers.get_all(name) == by_the_app.headers.get_all(name), name
+            assert "X-Accel-Redirect" not in by_nginx.headers
+            assert revalidated.status == 304
+            assert internal.status == 404

@@ -66,6 +66,12 @@ class _Memory:
                 _old_key, (_deadline, old) = self.entries.popitem(last=False)
                 self.size -= len(old)
 
+    def discard(self, key: str) -> None:
+        with self.lock:
+            entry = self.entries.pop(key, None)
+            if entry is not None:
+                self.size -= len(entry[1])
+
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
@@ -116,15 +122,27 @@ def process_value(key: str, build: Callable[[], object], *, timeout: int) -> obj
 
     For what costs less to build than a read of the shared cache would (a query with the
     database cache); pickled like `versioned_value`, so each reader gets a copy of its own.
+    None is not kept (nothing there yet: build again next time), nor anything with timeout 0.
     """
     limit = settings.VERSIONED_MEMORY_BYTES
     kept = memory.get(key) if limit else None
     if kept is not None:
         return pickle.loads(kept)  # noqa: S301 - our own
     value = build()
-    if limit:
+    if limit and timeout > 0 and value is not None:
         memory.put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), limit, timeout)
     return value
+
+
+def kept_process_value(key: str) -> object | None:
+    """Return what `process_value` keeps under `key` in this process, or None; builds nothing."""
+    kept = memory.get(key) if settings.VERSIONED_MEMORY_BYTES else None
+    return None if kept is None else pickle.loads(kept)  # noqa: S301 - our own
+
+
+def forget_process_value(key: str) -> None:
+    """Drop a value `process_value` keeps, so that the next call builds it again."""
+    memory.discard(key)
 
 
 def versioned_value(key: str, build: Callable[[], object], *, timeout: int) -> object:

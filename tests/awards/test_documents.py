@@ -18,6 +18,7 @@ from awards import documents
 from awards.models import Award
 from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
+from tests.helpers import stopped_process_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -218,12 +219,14 @@ def test_documents_are_stored_once_and_served_with_etag_and_cache_control(client
     assert again["ETag"] == first["ETag"]
 
 
-def test_a_renamed_kommune_gets_new_documents(client, award):
+def test_a_renamed_kommune_gets_new_documents(client, award, monkeypatch, settings):
+    clock = stopped_process_clock(monkeypatch)
     url = reverse("awards:signet_png", args=[award.number])
     before = get(client, url)["ETag"]
 
     award.municipality.name = "Hösbach am Main"
     award.municipality.save()
+    clock[0] += settings.DOCUMENT_LOOKUP_SECONDS  # what this process looked up expires
     after = get(client, url)
 
     assert after["ETag"] != before
@@ -238,12 +241,16 @@ def test_a_renamed_kommune_gets_new_documents(client, award):
     assert "Markt Hösbach am Main" in text
 
 
-def test_a_new_version_replaces_the_stored_files_of_the_old_one(client, award):
+def test_a_new_version_replaces_the_stored_files_of_the_old_one(
+    client, award, monkeypatch, settings
+):
+    clock = stopped_process_clock(monkeypatch)
     get(client, reverse("awards:plaque", args=[award.number]))
     old = documents.storage_name(documents.award_facts(award), documents.PLAQUES["a4"])
 
     award.municipality.name = "Hösbach-Neu"
     award.municipality.save()
+    clock[0] += settings.DOCUMENT_LOOKUP_SECONDS
     get(client, reverse("awards:plaque", args=[award.number]))
 
     assert not default_storage.exists(old)

@@ -1,9 +1,15 @@
-"""The warm-up of a fresh worker: WeasyPrint, the fonts and Pillow loaded before a request."""
+"""The warm-up of a fresh worker: WeasyPrint, the fonts and Pillow loaded before a request, in
+every gunicorn worker and in the task worker before its first task."""
 
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 
 from awards.documents import pdf, signet, warmup
 
@@ -32,3 +38,45 @@ def test_gunicorn_warms_up_each_worker_after_the_fork(monkeypatch):
     assert config["worker_class"] == "sync"
     assert config["preload_app"] is False
     server.log.info.assert_called_once()
+
+
+TASK_DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.mark.django_db
+@override_settings(TASKS=TASK_DATABASE)
+def test_the_task_worker_warms_up_once_before_its_first_task(monkeypatch):
+    from django_tasks_db.management.commands import db_worker
+
+    calls = []
+    monkeypatch.setattr(warmup, "warm_up", lambda: calls.append("warm up") or 1.0)
+    monkeypatch.setattr(db_worker.Worker, "run", lambda worker: calls.append("run tasks"))
+
+    call_command("task_worker", "--batch", "--no-startup-delay", "--worker-id", "host-1")
+
+    assert calls == ["warm up", "run tasks"]
+
+
+@pytest.mark.django_db
+@override_settings(TASKS=TASK_DATABASE)
+def test_with_reload_only_the_process_that_runs_tasks_warms_up(monkeypatch):
+    from django_tasks_db.management.commands import db_worker
+
+    calls = []
+    monkeypatch.setattr(warmup, "warm_up", lambda: calls.append("warm up") or 1.0)
+    monkeypatch.setattr(db_worker, "run_with_reloader", lambda run: calls.append("reloader"))
+
+    monkeypatch.delenv(DJANGO_AUTORELOAD_ENV, raising=False)
+    call_command("task_worker", "--reload", "--no-startup-delay")  # the one that watches files
+    monkeypatch.setenv(DJANGO_AUTORELOAD_ENV, "true")
+    monkeypatch.setattr(db_worker.Worker, "configure_signals", lambda worker: None)
+    call_command("task_worker", "--reload", "--no-startup-delay")  # the one it starts
+
+    assert calls == ["reloader", "warm up", "reloader"]
+
+
+def test_the_worker_unit_runs_the_worker_that_warms_up():
+    unit = (CONFIG.parent / "systemd" / "digitalesamt-worker@.service").read_text()
+
+    (command,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    assert command.endswith("/python manage.py task_worker --worker-id %H-%i")
