@@ -27,6 +27,7 @@ from awards.tasks import render_award_documents, render_document
 from digitalesamt.portal.forms import reencode_coat_of_arms
 from municipalities.constants import Kind
 from tests.factories import AwardFactory, MunicipalityFactory
+from tests.helpers import stopped_process_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -427,9 +428,14 @@ def test_hierarchy_at_reading_distance(client, award):
     assert min(c.bottom for c in wordmark) > min(c.bottom for c in run(data, "Digitales Amt"))
 
 
-def test_name_stands_at_the_margin_without_a_coat_of_arms_and_beside_one(client, award):
+def test_name_stands_at_the_margin_without_a_coat_of_arms_and_beside_one(
+    client, award, monkeypatch, settings
+):
+    clock = stopped_process_clock(monkeypatch)
     before = run(get_pdf(client, award.number), "Markt Hösbach")[0].left
     give_coat_of_arms(award.municipality)
+    # A process serves the document it looked up for DOCUMENT_LOOKUP_SECONDS.
+    clock[0] += settings.DOCUMENT_LOOKUP_SECONDS
     after = run(get_pdf(client, award.number), "Markt Hösbach")[0].left
 
     assert before / MM == pytest.approx(20, abs=1.5)  # no hole where a coat of arms would be
