@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pyotp
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -134,3 +134,22 @@ def stopped_process_clock(monkeypatch) -> list[float]:
     now = [1000.0]
     monkeypatch.setattr(cache.time, "monotonic", lambda: now[0])
     return now
+
+
+@contextmanager
+def rolled_back_at_the_end() -> Iterator[None]:
+    """Keep what a module-scoped fixture writes for the module's tests, then roll it back.
+
+    The data goes in inside one transaction; each test (`db`) runs in a savepoint of it, as in
+    Django's `TestCase.setUpTestData`, and the data leaves by one rollback instead of deleting
+    thousands of rows with their signals. Inside it, `on_commit` callbacks wait for a commit
+    that never comes: wrap what must run them in `TestCase.captureOnCommitCallbacks(execute=True)`.
+    Not for modules with `transaction=True` tests, whose flush would run inside it.
+    """
+    block = transaction.atomic()
+    block.__enter__()
+    try:
+        yield
+    finally:
+        transaction.set_rollback(True)
+        block.__exit__(None, None, None)

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import TestCase, override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from awards import demo, demo_source
@@ -18,29 +18,20 @@ from municipalities.models import (
     Membership,
     Municipality,
     ProcedureLink,
-    Service,
     SourceRecord,
     SourceSync,
 )
+from tests.helpers import rolled_back_at_the_end
 
 
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):
-    """Seed once for the module; the data lives outside the tests' transactions."""
-    with django_db_blocker.unblock():
-        with override_settings(DEBUG=True):
+    """Seed once for the module, in a transaction the tests roll back to and that ends undone."""
+    with django_db_blocker.unblock(), rolled_back_at_the_end():
+        # The submissions' mails and link checks run as after the seed's commit.
+        with override_settings(DEBUG=True), TestCase.captureOnCommitCallbacks(execute=True):
             call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         yield
-        Award.objects.all().delete()
-        Application.objects.all().delete()
-        get_user_model().objects.all().delete()
-        ProcedureLink.objects.all().delete()
-        SourceRecord.objects.all().delete()  # the central ones belong to no Kommune
-        Municipality.objects.update(
-            regierungsbezirk=None, landkreis=None, verwaltungsgemeinschaft=None
-        )
-        Municipality.objects.all().delete()
-        Service.objects.all().delete()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from municipalities.importing.register import (
 )
 from municipalities.models import Municipality
 from tests.factories import MunicipalityFactory
+from tests.helpers import rolled_back_at_the_end
 
 GEMEINDE_KINDS = [
     Kind.GEMEINDE,
@@ -90,14 +91,8 @@ def write(tmp_path: Path, lines: list[str], name: str = "GV100AD_test.txt", **kw
 @pytest.fixture(scope="module")
 def first_import_output(django_db_setup, django_db_blocker):
     """Import the shipped register once for the module; tests roll back their own changes."""
-    with django_db_blocker.unblock():
-        output = run_import()
-        yield output
-        # Links are PROTECT between Kommunen: cut them before deleting.
-        Municipality.objects.update(
-            regierungsbezirk=None, landkreis=None, verwaltungsgemeinschaft=None
-        )
-        Municipality.objects.all().delete()
+    with django_db_blocker.unblock(), rolled_back_at_the_end():
+        yield run_import()
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from municipalities.importing.postcodes import SAMPLE_POSTCODES, import_postcodes
 from municipalities.importing.register import import_register
-from municipalities.models import Municipality, PostalCode
-from tests.helpers import count_queries
+from municipalities.models import Municipality
+from tests.helpers import count_queries, rolled_back_at_the_end
 
 HOME = reverse("awards:home")
 FIRST_ROW = re.compile(
@@ -30,7 +30,7 @@ FIRST_ROW = re.compile(
 @pytest.fixture(scope="module")
 def full_register(django_db_setup, django_db_blocker):
     """All Kommunen of the shipped register, the postal-code sample, an award for every one."""
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), rolled_back_at_the_end():
         import_register()
         import_postcodes(SAMPLE_POSTCODES)
         Award.objects.bulk_create(
@@ -45,12 +45,6 @@ def full_register(django_db_setup, django_db_blocker):
             )
         )
         yield
-        Award.objects.all().delete()
-        PostalCode.objects.all().delete()
-        Municipality.objects.update(
-            regierungsbezirk=None, landkreis=None, verwaltungsgemeinschaft=None
-        )
-        Municipality.objects.all().delete()
 
 
 @pytest.fixture
