@@ -12,7 +12,9 @@ parsers cannot take (JSON nested thousands deep, a number of thousands of digits
 past the field size limit) is refused with a German message, never an exception.
 """
 
+import codecs
 import csv
+import io
 import json
 import re
 import sys
@@ -218,6 +220,87 @@ def decode_text(data: bytes) -> tuple[str, str]:
     Windows-1252, which older Destatis issues and Excel's "CSV (Trennzeichen-getrennt)" use.
     Empty files, UTF-16 ("Unicode-Text") and binary files are refused rather than guessed at.
     """
+    _refuse_binary(data)
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        try:
+            text, encoding = data.decode("cp1252"), "windows-1252"
+        except UnicodeDecodeError:
+            raise _not_text() from None
+    # DOS tools ended files with Ctrl-Z.
+    text = text.removesuffix("\x1a")
+    if CONTROL_CHARACTERS.search(text):
+        raise _not_text()
+    if not text or text.isspace():
+        raise ImportFileError.about_file(_("Die Datei ist leer."))
+    return text, encoding
+
+
+# Bytes decoded at a time while a file is checked without holding its text.
+DECODE_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class DecodedStream:
+    """A file's text as a stream (see `decode_stream`), and what is known of its lines."""
+
+    text: io.TextIOWrapper
+    encoding: str
+    # Line feeds in the whole text, and whether it ends with one.
+    line_feeds: int
+    ends_with_line_feed: bool
+
+
+def decode_stream(data: bytes) -> DecodedStream:
+    """Check a file's bytes as `decode_text` does, and return its text as a stream.
+
+    The same refusals, the same encoding and the same text, but decoded a chunk at a time:
+    a file of 500,000 rows is held once, as its bytes, not again as text (which takes up to
+    four bytes a character).
+    """
+    _refuse_binary(data)
+    # DOS tools ended files with Ctrl-Z.
+    data = data.removesuffix(b"\x1a")
+    for encoding, codec in (("utf-8", "utf-8-sig"), ("windows-1252", "cp1252")):  # noqa: B007
+        scanned = _scan(data, codec)
+        if scanned is not None:
+            control, content = scanned
+            break
+    else:
+        raise _not_text()
+    if control:
+        raise _not_text()
+    if not content:
+        raise ImportFileError.about_file(_("Die Datei ist leer."))
+    return DecodedStream(
+        text=io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline=""),
+        encoding=encoding,
+        line_feeds=data.count(b"\n"),
+        ends_with_line_feed=data.endswith(b"\n"),
+    )
+
+
+def _scan(data: bytes, codec: str) -> tuple[bool, bool] | None:
+    """Decode bytes a chunk at a time; return (has a control character, has content).
+
+    None if the bytes are not valid in `codec`.
+    """
+    decoder = codecs.getincrementaldecoder(codec)()
+    control = content = False
+    try:
+        for start in range(0, len(data) + 1, DECODE_CHUNK):
+            final = start + DECODE_CHUNK > len(data)
+            piece = decoder.decode(data[start : start + DECODE_CHUNK], final=final)
+            control = control or CONTROL_CHARACTERS.search(piece) is not None
+            content = content or not (piece.isspace() or not piece)
+    except UnicodeDecodeError:
+        return None
+    return control, content
+
+
+def _refuse_binary(data: bytes) -> None:
+    """Refuse UTF-16 and binary files by their first bytes, before any decoding."""
     if data.startswith(UTF16_BOMS):
         raise ImportFileError.about_file(
             _(
@@ -234,25 +317,14 @@ def decode_text(data: bytes) -> tuple[str, str]:
                 )
                 % {"kind": kind}
             )
-    not_text = ImportFileError.about_file(
+    if b"\x00" in data:
+        raise _not_text()
+
+
+def _not_text() -> ImportFileError:
+    return ImportFileError.about_file(
         _("Die Datei ist keine Textdatei oder ihre Zeichenkodierung ist unbekannt.")
     )
-    if b"\x00" in data:
-        raise not_text
-    try:
-        text, encoding = data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        try:
-            text, encoding = data.decode("cp1252"), "windows-1252"
-        except UnicodeDecodeError:
-            raise not_text from None
-    # DOS tools ended files with Ctrl-Z.
-    text = text.removesuffix("\x1a")
-    if CONTROL_CHARACTERS.search(text):
-        raise not_text
-    if not text or text.isspace():
-        raise ImportFileError.about_file(_("Die Datei ist leer."))
-    return text, encoding
 
 
 def csv_rows(
