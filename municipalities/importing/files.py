@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -204,6 +204,21 @@ def read_bytes(path: Path | str) -> bytes:
     raise ImportFileError.about_file(message, path=path)
 
 
+def open_file(path: Path | str) -> BinaryIO:
+    """Open a file to read its bytes; raise ImportFileError as `read_bytes` does."""
+    try:
+        return Path(path).open("rb")
+    except FileNotFoundError:
+        message = _("Die Datei wurde nicht gefunden.")
+    except IsADirectoryError:
+        message = _("Das ist ein Ordner, keine Datei.")
+    except OSError as error:
+        message = _("Die Datei kann nicht gelesen werden: %(error)s") % {
+            "error": error.strerror or error
+        }
+    raise ImportFileError.about_file(message, path=path)
+
+
 def read_text(path: Path | str) -> tuple[str, str]:
     """Return the text of a file and the encoding it was read with (see `decode_text`)."""
     data = read_bytes(path)
@@ -252,20 +267,27 @@ class DecodedStream:
     ends_with_line_feed: bool
 
 
-def decode_stream(data: bytes) -> DecodedStream:
+def decode_stream(data: bytes | BinaryIO) -> DecodedStream:
     """Check a file's bytes as `decode_text` does, and return its text as a stream.
 
     The same refusals, the same encoding and the same text, but decoded a chunk at a time:
-    a file of 500,000 rows is held once, as its bytes, not again as text (which takes up to
-    four bytes a character).
+    a file of 500,000 rows is not held again as text (which takes up to four bytes a
+    character). `data` is the bytes or a seekable binary file, which is then read twice and
+    never held whole.
     """
-    _refuse_binary(data)
-    # DOS tools ended files with Ctrl-Z.
-    data = data.removesuffix(b"\x1a")
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    stream.seek(0)
+    _refuse_binary(stream.read(4))
+    # DOS tools ended files with Ctrl-Z: rare enough to be cut off a copy.
+    if stream.seek(0, io.SEEK_END):
+        stream.seek(-1, io.SEEK_END)
+        if stream.read(1) == b"\x1a":
+            stream.seek(0)
+            stream = io.BytesIO(stream.read().removesuffix(b"\x1a"))
     for encoding, codec in (("utf-8", "utf-8-sig"), ("windows-1252", "cp1252")):  # noqa: B007
-        scanned = _scan(data, codec)
+        scanned = _scan(stream, codec)
         if scanned is not None:
-            control, content = scanned
+            control, content, line_feeds, last = scanned
             break
     else:
         raise _not_text()
@@ -273,30 +295,38 @@ def decode_stream(data: bytes) -> DecodedStream:
         raise _not_text()
     if not content:
         raise ImportFileError.about_file(_("Die Datei ist leer."))
+    stream.seek(0)
     return DecodedStream(
-        text=io.TextIOWrapper(io.BytesIO(data), encoding=codec, newline=""),
+        text=io.TextIOWrapper(stream, encoding=codec, newline=""),
         encoding=encoding,
-        line_feeds=data.count(b"\n"),
-        ends_with_line_feed=data.endswith(b"\n"),
+        line_feeds=line_feeds,
+        ends_with_line_feed=last == b"\n",
     )
 
 
-def _scan(data: bytes, codec: str) -> tuple[bool, bool] | None:
-    """Decode bytes a chunk at a time; return (has a control character, has content).
-
-    None if the bytes are not valid in `codec`.
+def _scan(stream: BinaryIO, codec: str) -> tuple[bool, bool, int, bytes] | None:
+    """Decode a file a chunk at a time: (has a control character, has content, line feeds,
+    last byte), or None if it is not valid in `codec`. A NUL byte makes it no text at all.
     """
+    stream.seek(0)
     decoder = codecs.getincrementaldecoder(codec)()
     control = content = False
+    line_feeds, last = 0, b""
     try:
-        for start in range(0, len(data) + 1, DECODE_CHUNK):
-            final = start + DECODE_CHUNK > len(data)
-            piece = decoder.decode(data[start : start + DECODE_CHUNK], final=final)
+        while True:
+            chunk = stream.read(DECODE_CHUNK)
+            if b"\x00" in chunk:
+                raise _not_text()
+            piece = decoder.decode(chunk, final=not chunk)
             control = control or CONTROL_CHARACTERS.search(piece) is not None
             content = content or not (piece.isspace() or not piece)
+            if not chunk:
+                break
+            line_feeds += chunk.count(b"\n")
+            last = chunk[-1:]
     except UnicodeDecodeError:
         return None
-    return control, content
+    return control, content, line_feeds, last
 
 
 def _refuse_binary(data: bytes) -> None:
@@ -317,7 +347,7 @@ def _refuse_binary(data: bytes) -> None:
                 )
                 % {"kind": kind}
             )
-    if b"\x00" in data:
+    if b"\x00" in data:  # the first bytes only, from decode_stream
         raise _not_text()
 
 

@@ -9,7 +9,7 @@ are kept up to settings.IMPORT_MAX_REPORTED_PROBLEMS and the rest counted.
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -202,7 +202,7 @@ def field_label(name: str) -> str:
 
 
 def plan_import(
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     filename: str = "",
     only_municipality: Municipality | None = None,
@@ -210,6 +210,8 @@ def plan_import(
     limit_rows: bool = True,
 ) -> ImportPlan:
     """Read and check a procedure file and compare it with the database; save nothing.
+
+    `data` is the file's bytes or a seekable binary file (the command's, read as a stream).
 
     With `only_municipality` every row must belong to that Kommune. `progress(done, total)` is
     called every PROGRESS_EVERY rows while checking. With `limit_rows`, a file of more than

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -67,15 +67,18 @@ class Records:
     rows_follow: bool = True
 
 
-def read_file(data: bytes, filename: str = "", *, max_rows: int | None = None) -> Records:
+def read_file(
+    data: bytes | BinaryIO, filename: str = "", *, max_rows: int | None = None
+) -> Records:
     """Decode a procedure file and split it into rows; raise ImportFileError if unreadable.
 
-    A JSON file of more than `max_rows` entries is refused here; the rows of a CSV file or an
-    Excel workbook are counted as they are read (plan_import stops after `max_rows`).
+    `data` is the file's bytes or a seekable binary file: a CSV file is read from it as a
+    stream. A JSON file of more than `max_rows` entries is refused here; the rows of a CSV file
+    or an Excel workbook are counted as they are read (plan_import stops after `max_rows`).
     """
     text_format = detect_format(filename)
     if text_format == "xlsx":
-        return read_xlsx(data)
+        return read_xlsx(data if isinstance(data, bytes) else data.read())
     source = decode_stream(data)
     if text_format is None:
         text_format = "json" if _first_character(source.text) in ("[", "{") else "csv"
