@@ -1,7 +1,8 @@
 """Check the rows of a procedure file and plan what importing it would change; save nothing.
 
-Planning costs a constant number of queries: the register's ARS, the LeiKa catalogue, then the
-existing links of the affected Kommunen and their services (two queries per 900 Kommunen).
+Planning costs a few queries, never one a row: the register's ARS, the LeiKa catalogue, then the
+existing links of the affected Kommunen and their services (two queries per batch of up to 900
+Kommunen and about 20,000 of the file's procedures, read as a stream and compared batch by batch).
 Its memory grows with the rows of the file up to the row limit, never with its problems: they
 are kept up to settings.IMPORT_MAX_REPORTED_PROBLEMS and the rest counted.
 """
