@@ -56,9 +56,10 @@ class PlannedProcedure:
 
     Kept small, since the ministry's file holds half a million: what every row shares (the
     Kommune's ARS, the scope, the catalogue's keys, the label's wording) is the shared object,
-    not a copy; one line is a number, not a list; the counting key (`key`) and the label are
-    computed when asked for. Two procedures are equal when they are one by the format's rule,
-    the same Kommune and `key`; a (municipality_id, key) tuple finds one in a dict or set.
+    not a copy; one line is a number, not a list; the counting key (`key`), the label and
+    `changes` are computed when asked for. Two procedures are equal when they are one by the
+    format's rule, the same Kommune and `key`; a (municipality_id, key) tuple finds one in a
+    dict or set.
     """
 
     __slots__ = (
@@ -103,7 +104,9 @@ class PlannedProcedure:
         self.ozg_id = ozg_id
         self.active = active
         self.link_id: int | None = None
-        self._changes: dict[str, tuple[Any, Any]] | None = None
+        # (name, old, new) of each change: a dict per procedure would double what a file that
+        # changes every link costs.
+        self._changes: tuple[tuple[str, Any, Any], ...] = ()
 
     @property
     def lines(self) -> list[int]:
@@ -131,9 +134,12 @@ class PlannedProcedure:
 
     @property
     def changes(self) -> dict[str, tuple[Any, Any]]:
-        if self._changes is None:
-            self._changes = {}
-        return self._changes
+        """Field name -> (old, new), in the order the fields are compared (a new dict)."""
+        return {name: (old, new) for name, old, new in self._changes}
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self._changes)
 
     def merge_row(self, line: int, leika_keys: list[str]) -> None:
         """Note a later row of the same procedure: its line, and its keys not yet named."""
@@ -493,7 +499,7 @@ def _compare_with_database(
                 procedure.ozg_id = ozg_id
             if procedure.active is None:
                 procedure.active = active
-            changes = {}
+            changes = []
             for name, old, new in (
                 ("url", url, procedure.url),
                 ("title", title, procedure.title),
@@ -502,13 +508,12 @@ def _compare_with_database(
                 ("active", active, procedure.active),
             ):
                 if old != new:
-                    changes[name] = (old, new)
+                    changes.append((name, old, new))
             old_keys = sorted(services.get(link_id, ()))
             new_keys = sorted(procedure.leika_keys)
             if old_keys != new_keys:
-                changes["services"] = (old_keys, new_keys)
-            if changes:
-                procedure._changes = changes
+                changes.append(("services", old_keys, new_keys))
+            procedure._changes = tuple(changes)
         del services
     merged.clear()
     for procedure in in_order:
@@ -519,7 +524,7 @@ def _compare_with_database(
                 procedure.active = True
             plan.new.append(procedure)
         else:
-            (plan.changed if procedure._changes else plan.unchanged).append(procedure)
+            (plan.changed if procedure.has_changes else plan.unchanged).append(procedure)
     in_order.clear()
     _check_room(plan, stored)
 
