@@ -477,7 +477,7 @@ def _compare_with_database(
     makes the file an error as a whole.
     """
     stored: dict[int, int] = {}
-    for chunk in _batches(merged):
+    for chunk in kommune_batches(merged):
         services = _stored_services(chunk, service_keys)
         links = (
             ProcedureLink.objects.filter(municipality_id__in=chunk)
@@ -529,8 +529,11 @@ def _compare_with_database(
     _check_room(plan, stored)
 
 
-def _batches(merged: dict[int, dict]) -> Iterator[list[int]]:
-    """Yield Kommune ids in order, in batches of up to ID_CHUNK and about COMPARE_BATCH links."""
+def kommune_batches(merged: dict[int, Any]) -> Iterator[list[int]]:
+    """Yield Kommune ids in order, in batches of up to ID_CHUNK and about COMPARE_BATCH links.
+
+    `merged` maps a Kommune's id to its procedures (anything with a length).
+    """
     chunk: list[int] = []
     size = 0
     for pk in sorted(merged):

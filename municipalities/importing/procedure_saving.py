@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from municipalities.models import Municipality, ProcedureLink, too_many_links
 
 from . import bulk
-from .procedure_plan import ID_CHUNK, ImportPlan, PlannedProcedure
+from .procedure_plan import ID_CHUNK, ImportPlan, PlannedProcedure, kommune_batches
 
 
 class ProcedureImportError(Exception):
@@ -150,7 +150,7 @@ def _create_links(procedures: list[PlannedProcedure], now: datetime) -> None:
     by_municipality: dict[int, list[PlannedProcedure]] = {}
     for procedure in procedures:
         by_municipality.setdefault(procedure.municipality_id, []).append(procedure)
-    for chunk in batched(sorted(by_municipality), ID_CHUNK):
+    for chunk in kommune_batches(by_municipality):
         by_url = {pk: {p.url: p for p in by_municipality[pk]} for pk in chunk}
         rows = (
             ProcedureLink.objects.filter(municipality_id__in=chunk)
