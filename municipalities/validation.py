@@ -10,6 +10,7 @@ slash: "HTTP://Amt.Example.:80//antrag/./" and "https://amt.example/antrag" are 
 The database computes the same key (`ProcedureLink.url_key`); `url_key_expression` builds it.
 """
 
+import functools
 import re
 import unicodedata
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -35,6 +36,10 @@ SCHEME_PREFIX = re.compile(r"[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
 PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 # What stays as it is in a path or query; anything else (non-ASCII, space, "|") is encoded.
 PATH_SAFE = "/%:@!$&'()*+,;=[]~"
+# The shape most addresses in a procedure file have: a lower-case host without port or user
+# name, a path and query of unreserved characters. Such a URL's canonical form needs no parsing
+# beyond its host, which is checked once per host (`_simple_origin`).
+SIMPLE_URL = re.compile(r"(https?)://([a-z0-9.-]+)(/[A-Za-z0-9._~/-]*)?(?:\?([A-Za-z0-9._~=&-]*))?")
 QUERY_SAFE = PATH_SAFE + "?"
 # Text holds no C0 control but tab and line breaks, no DEL, no C1 control and no lone
 # surrogate (which only a JSON escape such as "\ud800" can make). A vertical tab is what a line
@@ -222,6 +227,10 @@ def completed_url(url: str) -> str:
 def clean_procedure_url(value: str) -> str:
     """Return a procedure's URL in its canonical form; raise ValidationError saying why not."""
     url = value.strip()
+    # A file of 500,000 links spent most of its checking time here: the common shape first.
+    simple = _simple_url(url)
+    if simple is not None:
+        return simple
     if not url:
         raise ValidationError(_("Die URL fehlt."), code="required")
     url = completed_url(url)
@@ -270,6 +279,38 @@ def clean_procedure_url(value: str) -> str:
             code="max_length",
         )
     return normalized
+
+
+def _simple_url(url: str) -> str | None:
+    """Return the canonical form of a URL of the common shape (SIMPLE_URL), else None.
+
+    The same result as the general path below: for such a URL the validator's verdict and the
+    normalised host depend on scheme and host alone, the path has nothing to escape or unescape
+    and only dot segments and "//" to resolve. Anything else (upper case, a port, "%", "@", a
+    fragment, a long URL) returns None and takes the general path, which also words the error.
+    """
+    if len(url) > URL_MAX_LENGTH:
+        return None
+    match = SIMPLE_URL.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host, path, query = match.groups()
+    origin = _simple_origin(scheme, host)
+    if origin is None:
+        return None
+    path = _clean_path(path or "")
+    return f"{origin}{path}?{query}" if query else f"{origin}{path}"
+
+
+@functools.lru_cache(maxsize=8192)
+def _simple_origin(scheme: str, host: str) -> str | None:
+    """Return "scheme://host" in canonical form if the validator takes it, else None."""
+    origin = f"{scheme}://{host}"
+    try:
+        web_url_validator(origin)
+        return f"{scheme}://{_ascii_host(host)}"
+    except (ValidationError, ValueError):
+        return None
 
 
 def leika_key_problem(key: str, *, known: bool) -> str | None:

@@ -12,14 +12,16 @@ parsers cannot take (JSON nested thousands deep, a number of thousands of digits
 past the field size limit) is refused with a German message, never an exception.
 """
 
+import codecs
 import csv
+import io
 import json
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -202,6 +204,21 @@ def read_bytes(path: Path | str) -> bytes:
     raise ImportFileError.about_file(message, path=path)
 
 
+def open_file(path: Path | str) -> BinaryIO:
+    """Open a file to read its bytes; raise ImportFileError as `read_bytes` does."""
+    try:
+        return Path(path).open("rb")
+    except FileNotFoundError:
+        message = _("Die Datei wurde nicht gefunden.")
+    except IsADirectoryError:
+        message = _("Das ist ein Ordner, keine Datei.")
+    except OSError as error:
+        message = _("Die Datei kann nicht gelesen werden: %(error)s") % {
+            "error": error.strerror or error
+        }
+    raise ImportFileError.about_file(message, path=path)
+
+
 def read_text(path: Path | str) -> tuple[str, str]:
     """Return the text of a file and the encoding it was read with (see `decode_text`)."""
     data = read_bytes(path)
@@ -218,6 +235,102 @@ def decode_text(data: bytes) -> tuple[str, str]:
     Windows-1252, which older Destatis issues and Excel's "CSV (Trennzeichen-getrennt)" use.
     Empty files, UTF-16 ("Unicode-Text") and binary files are refused rather than guessed at.
     """
+    _refuse_binary(data)
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        try:
+            text, encoding = data.decode("cp1252"), "windows-1252"
+        except UnicodeDecodeError:
+            raise _not_text() from None
+    # DOS tools ended files with Ctrl-Z.
+    text = text.removesuffix("\x1a")
+    if CONTROL_CHARACTERS.search(text):
+        raise _not_text()
+    if not text or text.isspace():
+        raise ImportFileError.about_file(_("Die Datei ist leer."))
+    return text, encoding
+
+
+# Bytes decoded at a time while a file is checked without holding its text.
+DECODE_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class DecodedStream:
+    """A file's text as a stream (see `decode_stream`), and what is known of its lines."""
+
+    text: io.TextIOWrapper
+    encoding: str
+    # Line feeds in the whole text, and whether it ends with one.
+    line_feeds: int
+    ends_with_line_feed: bool
+
+
+def decode_stream(data: bytes | BinaryIO) -> DecodedStream:
+    """Check a file's bytes as `decode_text` does, and return its text as a stream.
+
+    The same refusals, the same encoding and the same text, but decoded a chunk at a time:
+    a file of 500,000 rows is not held again as text (which takes up to four bytes a
+    character). `data` is the bytes or a seekable binary file, which is then read twice and
+    never held whole.
+    """
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    stream.seek(0)
+    _refuse_binary(stream.read(4))
+    # DOS tools ended files with Ctrl-Z: rare enough to be cut off a copy.
+    if stream.seek(0, io.SEEK_END):
+        stream.seek(-1, io.SEEK_END)
+        if stream.read(1) == b"\x1a":
+            stream.seek(0)
+            stream = io.BytesIO(stream.read().removesuffix(b"\x1a"))
+    for encoding, codec in (("utf-8", "utf-8-sig"), ("windows-1252", "cp1252")):  # noqa: B007
+        scanned = _scan(stream, codec)
+        if scanned is not None:
+            control, content, line_feeds, last = scanned
+            break
+    else:
+        raise _not_text()
+    if control:
+        raise _not_text()
+    if not content:
+        raise ImportFileError.about_file(_("Die Datei ist leer."))
+    stream.seek(0)
+    return DecodedStream(
+        text=io.TextIOWrapper(stream, encoding=codec, newline=""),
+        encoding=encoding,
+        line_feeds=line_feeds,
+        ends_with_line_feed=last == b"\n",
+    )
+
+
+def _scan(stream: BinaryIO, codec: str) -> tuple[bool, bool, int, bytes] | None:
+    """Decode a file a chunk at a time: (has a control character, has content, line feeds,
+    last byte), or None if it is not valid in `codec`. A NUL byte makes it no text at all.
+    """
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder(codec)()
+    control = content = False
+    line_feeds, last = 0, b""
+    try:
+        while True:
+            chunk = stream.read(DECODE_CHUNK)
+            if b"\x00" in chunk:
+                raise _not_text()
+            piece = decoder.decode(chunk, final=not chunk)
+            control = control or CONTROL_CHARACTERS.search(piece) is not None
+            content = content or not (piece.isspace() or not piece)
+            if not chunk:
+                break
+            line_feeds += chunk.count(b"\n")
+            last = chunk[-1:]
+    except UnicodeDecodeError:
+        return None
+    return control, content, line_feeds, last
+
+
+def _refuse_binary(data: bytes) -> None:
+    """Refuse UTF-16 and binary files by their first bytes, before any decoding."""
     if data.startswith(UTF16_BOMS):
         raise ImportFileError.about_file(
             _(
@@ -234,25 +347,14 @@ def decode_text(data: bytes) -> tuple[str, str]:
                 )
                 % {"kind": kind}
             )
-    not_text = ImportFileError.about_file(
+    if b"\x00" in data:  # the first bytes only, from decode_stream
+        raise _not_text()
+
+
+def _not_text() -> ImportFileError:
+    return ImportFileError.about_file(
         _("Die Datei ist keine Textdatei oder ihre Zeichenkodierung ist unbekannt.")
     )
-    if b"\x00" in data:
-        raise not_text
-    try:
-        text, encoding = data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        try:
-            text, encoding = data.decode("cp1252"), "windows-1252"
-        except UnicodeDecodeError:
-            raise not_text from None
-    # DOS tools ended files with Ctrl-Z.
-    text = text.removesuffix("\x1a")
-    if CONTROL_CHARACTERS.search(text):
-        raise not_text
-    if not text or text.isspace():
-        raise ImportFileError.about_file(_("Die Datei ist leer."))
-    return text, encoding
 
 
 def csv_rows(

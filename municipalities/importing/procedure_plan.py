@@ -1,16 +1,16 @@
 """Check the rows of a procedure file and plan what importing it would change; save nothing.
 
-Planning costs a constant number of queries: the register's ARS, the LeiKa catalogue, then the
-existing links of the affected Kommunen and their services (two queries per 900 Kommunen).
+Planning costs a few queries, never one a row: the register's ARS, the LeiKa catalogue, then the
+existing links of the affected Kommunen and their services (two queries per batch of up to 900
+Kommunen and about 20,000 of the file's procedures, read as a stream and compared batch by batch).
 Its memory grows with the rows of the file up to the row limit, never with its problems: they
 are kept up to settings.IMPORT_MAX_REPORTED_PROBLEMS and the rest counted.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import batched
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,36 +39,129 @@ SCOPES = frozenset(Scope.values)
 # Excel turns "091620000000" into the number 91620000000 unless the column is text.
 ARS_WITHOUT_ZERO = re.compile(r"^9\d{10}$")
 TRUE_VALUES = frozenset({"", "ja"})
+# Distinct URLs the checker remembers before it starts afresh.
+URL_CACHE_SIZE = 20_000
+# A Kommune's stored links are compared with the file this many procedures at a time (and
+# at most ID_CHUNK Kommunen): what is read from the database is held for one batch only.
+COMPARE_BATCH = 20_000
 FALSE_VALUES = frozenset({"nein"})
 
 
-@dataclass(slots=True)
 class PlannedProcedure:
     """One procedure of the file: what it will look like and how it differs from the database.
 
     `ozg_id` and `active` are None while the file has no such column; planning fills them in
-    from the existing link (or the defaults for a new one).
+    from the existing link (or the defaults for a new one). `changes` maps a field name to
+    (old, new); "services" holds sorted LeiKa keys.
+
+    Kept small, since the ministry's file holds half a million: what every row shares (the
+    Kommune's ARS, the scope, the catalogue's keys, the label's wording) is the shared object,
+    not a copy; one line is a number, not a list; the counting key (`key`), the label and
+    `changes` are computed when asked for. Two procedures are equal when they are one by the
+    format's rule, the same Kommune and `key`; a (municipality_id, key) tuple finds one in a
+    dict or set.
     """
 
-    lines: list[int]
-    label: str
-    ars: str
-    municipality_id: int
-    url: str
-    # The counting key of the URL (`url_key`): rows with the same one are one procedure.
-    key: str
-    title: str
-    scope: str
-    leika_keys: list[str]
-    ozg_id: str | None
-    active: bool | None
-    link_id: int | None = None
-    # field name -> (old, new); "services" holds sorted LeiKa keys.
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    __slots__ = (
+        "_changes",
+        "_keys",
+        "_label",
+        "_lines",
+        "active",
+        "ars",
+        "link_id",
+        "municipality_id",
+        "ozg_id",
+        "scope",
+        "title",
+        "url",
+    )
+
+    def __init__(
+        self,
+        *,
+        line: int,
+        label: str,
+        ars: str,
+        municipality_id: int,
+        url: str,
+        title: str,
+        scope: str,
+        leika_keys: list[str],
+        ozg_id: str | None,
+        active: bool | None,
+    ) -> None:
+        self._lines: int | list[int] = line
+        self._label = label  # the wording, e.g. "Zeile %(line)s"
+        self.ars = ars
+        self.municipality_id = municipality_id
+        self.url = url
+        self.title = title
+        self.scope = scope
+        self._keys: str | tuple[str, ...] = (
+            leika_keys[0] if len(leika_keys) == 1 else tuple(leika_keys)
+        )
+        self.ozg_id = ozg_id
+        self.active = active
+        self.link_id: int | None = None
+        # (name, old, new) of each change: a dict per procedure would double what a file that
+        # changes every link costs.
+        self._changes: tuple[tuple[str, Any, Any], ...] = ()
+
+    @property
+    def lines(self) -> list[int]:
+        lines = self._lines
+        return list(lines) if isinstance(lines, list) else [lines]
 
     @property
     def line(self) -> int:
-        return self.lines[0]
+        lines = self._lines
+        return lines[0] if isinstance(lines, list) else lines
+
+    @property
+    def label(self) -> str:
+        return self._label % {"line": self.line}
+
+    @property
+    def key(self) -> str:
+        """The counting key of the URL (`url_key`): rows with the same one are one procedure."""
+        return url_key(self.url)
+
+    @property
+    def leika_keys(self) -> list[str]:
+        keys = self._keys
+        return [keys] if isinstance(keys, str) else list(keys)
+
+    @property
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """Field name -> (old, new), in the order the fields are compared (a new dict)."""
+        return {name: (old, new) for name, old, new in self._changes}
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self._changes)
+
+    def merge_row(self, line: int, leika_keys: list[str]) -> None:
+        """Note a later row of the same procedure: its line, and its keys not yet named."""
+        lines = self._lines
+        self._lines = [*lines, line] if isinstance(lines, list) else [lines, line]
+        known = self.leika_keys
+        added = [key for key in leika_keys if key not in known]
+        if added:
+            self._keys = (*known, *added)
+
+    def __hash__(self) -> int:
+        return hash((self.municipality_id, url_key(self.url)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PlannedProcedure):
+            other = (other.municipality_id, url_key(other.url))
+        if isinstance(other, tuple):
+            return other == (self.municipality_id, url_key(self.url))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<PlannedProcedure {self.label}: {self.ars} {self.url}>"
 
 
 @dataclass
@@ -116,7 +209,7 @@ def field_label(name: str) -> str:
 
 
 def plan_import(
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     filename: str = "",
     only_municipality: Municipality | None = None,
@@ -124,6 +217,8 @@ def plan_import(
     limit_rows: bool = True,
 ) -> ImportPlan:
     """Read and check a procedure file and compare it with the database; save nothing.
+
+    `data` is the file's bytes or a seekable binary file (the command's, read as a stream).
 
     With `only_municipality` every row must belong to that Kommune. `progress(done, total)` is
     called every PROGRESS_EVERY rows while checking. With `limit_rows`, a file of more than
@@ -155,7 +250,9 @@ def _check_rows(
 ) -> None:
     checker = _RowChecker(records, only_municipality)
     plan.service_ids = checker.service_ids
-    merged: dict[tuple[int, str], PlannedProcedure] = {}
+    # Kommune -> its procedures, each its own key (see PlannedProcedure.__eq__).
+    merged: dict[int, dict[PlannedProcedure, PlannedProcedure]] = {}
+    in_order: list[PlannedProcedure] = []  # the file's order of first rows
     for position, (line, record, problem) in enumerate(records.rows, start=1):
         if max_rows is not None and position > max_rows:
             raise ImportFileError([too_many_rows(max_rows)])
@@ -165,10 +262,12 @@ def _check_rows(
         procedure = checker.check(line, record, problem, plan.errors)
         if procedure is None:
             continue
-        key = (procedure.municipality_id, procedure.key)
-        first = merged.get(key)
-        if first is None:
-            merged[key] = procedure
+        own = merged.get(procedure.municipality_id)
+        if own is None:
+            own = merged[procedure.municipality_id] = {}
+        first = own.setdefault(procedure, procedure)
+        if first is procedure:
+            in_order.append(procedure)
         else:
             _merge(first, procedure, plan.warnings)
     if progress is not None and plan.rows >= PROGRESS_EVERY and plan.rows % PROGRESS_EVERY:
@@ -176,8 +275,8 @@ def _check_rows(
     if not plan.rows and not plan.errors:
         plan.warnings.append(Problem(None, _("Die Datei enthält keine Verfahren.")))
 
-    checker.urls.clear()  # the largest cache; comparing needs the memory
-    _compare_with_database(plan, list(merged.values()), checker.service_keys)
+    checker.urls.clear()
+    _compare_with_database(plan, merged, in_order, checker.service_keys)
 
 
 class _RowChecker:
@@ -193,6 +292,9 @@ class _RowChecker:
         else:
             self.municipality_ids = dict(Municipality.objects.values_list("ars", "id"))
         self.service_ids: dict[str, int] = dict(Service.objects.values_list("leika_key", "id"))
+        # Each row's ARS, scope and keys become these shared strings, not a copy per row.
+        self.shared = {text: text for text in (*self.municipality_ids, *self.service_ids)}
+        self.shared.update((scope, scope) for scope in SCOPES)
         self.service_keys = {pk: key for key, pk in self.service_ids.items()}
         # Central procedures repeat the same URL for every Kommune: check each spelling once.
         self.urls: dict[str, tuple[str, str, str | None]] = {}
@@ -220,7 +322,7 @@ class _RowChecker:
                 _("Der Titel ist zu lang (%(length)d Zeichen, höchstens %(max)d).")
                 % {"length": len(title), "max": TITLE_MAX_LENGTH}
             )
-        url, key = self._url(record.get("url", ""), reasons)
+        url = self._url(record.get("url", ""), reasons)
         scope = self._scope(record.get("zustaendigkeit", ""), reasons)
         keys = self._leika_keys(record.get("leika_schluessel", ""), reasons)
         ozg_id = None
@@ -238,15 +340,14 @@ class _RowChecker:
             errors.add(line, self.label % {"line": line}, reasons)
             return None
         return PlannedProcedure(
-            lines=[line],
-            label=self.label % {"line": line},
-            ars=ars,
+            line=line,
+            label=self.label,
+            ars=self.shared[ars],
             municipality_id=self.municipality_ids[ars],
             url=url,
-            key=key,
             title=title,
-            scope=scope,
-            leika_keys=keys,
+            scope=self.shared[scope],
+            leika_keys=[self.shared[key] for key in keys],
             ozg_id=ozg_id,
             active=active,
         )
@@ -283,20 +384,21 @@ class _RowChecker:
             }
         return None
 
-    def _url(self, value: str, reasons: list[str]) -> tuple[str, str]:
-        """Return the canonical URL and its counting key (`url_key`)."""
+    def _url(self, value: str, reasons: list[str]) -> str:
+        """Return the canonical URL; a URL seen before (a central one) is the same object."""
         cached = self.urls.get(value)
         if cached is None:
             try:
-                url = clean_procedure_url(value)
-                cached = (url, url_key(url), None)
+                cached = (clean_procedure_url(value), None)
             except ValidationError as error:
-                cached = (value.strip(), "", error.messages[0])
+                cached = (value.strip(), error.messages[0])
+            if len(self.urls) >= URL_CACHE_SIZE:
+                self.urls.clear()  # one URL a row would keep the whole file's
             self.urls[value] = cached
-        url, key, reason = cached
+        url, reason = cached
         if reason:
             reasons.append(reason)
-        return url, key
+        return url
 
     def _scope(self, value: str, reasons: list[str]) -> str:
         scope = value.strip().lower()
@@ -334,8 +436,7 @@ class _RowChecker:
 
 def _merge(first: PlannedProcedure, other: PlannedProcedure, warnings: list[Problem]) -> None:
     """Fold a later row of the same procedure into the first one."""
-    first.lines.append(other.line)
-    first.leika_keys.extend(key for key in other.leika_keys if key not in first.leika_keys)
+    first.merge_row(other.line, other.leika_keys)
     differing = []
     if other.title != first.title:
         differing.append(_("Titel"))
@@ -363,19 +464,21 @@ def _merge(first: PlannedProcedure, other: PlannedProcedure, warnings: list[Prob
 
 
 def _compare_with_database(
-    plan: ImportPlan, procedures: list[PlannedProcedure], service_keys: dict[int, str]
+    plan: ImportPlan,
+    merged: dict[int, dict[PlannedProcedure, PlannedProcedure]],
+    in_order: list[PlannedProcedure],
+    service_keys: dict[int, str],
 ) -> None:
     """Sort procedures into new, changed and unchanged against the stored links.
 
+    A batch of Kommunen at a time (COMPARE_BATCH): their stored links are read as tuples,
+    compared and dropped, so that memory holds the file's procedures and one batch of links.
     A Kommune the new procedures would take past the cap (settings.PROCEDURE_LINKS_PER_KOMMUNE)
     makes the file an error as a whole.
     """
-    municipality_ids = sorted({procedure.municipality_id for procedure in procedures})
-    existing: dict[tuple[int, str], tuple] = {}
     stored: dict[int, int] = {}
-    services: dict[int, list[str]] = {}
-    through = ProcedureLink.services.through
-    for chunk in batched(municipality_ids, ID_CHUNK):
+    for chunk in kommune_batches(merged):
+        services = _stored_services(chunk, service_keys)
         links = (
             ProcedureLink.objects.filter(municipality_id__in=chunk)
             .order_by()
@@ -383,51 +486,79 @@ def _compare_with_database(
                 "id", "municipality_id", "url", "title", "scope", "ozg_id", "active", "url_key"
             )
         )
-        for row in links:
-            stored[row[1]] = stored.get(row[1], 0) + 1
+        for link_id, municipality_id, url, title, scope, ozg_id, active, key in links.iterator(
+            chunk_size=2000
+        ):
+            stored[municipality_id] = stored.get(municipality_id, 0) + 1
             # The database's counting key is the one the unique constraint holds.
-            existing.setdefault((row[1], row[7]), row[:7])
-        pairs = (
-            through.objects.filter(procedurelink__municipality_id__in=chunk)
-            .order_by()
-            .values_list("procedurelink_id", "service_id")
-        )
-        for link_id, service_id in pairs:
-            # A service added after the catalogue was read still counts as a difference.
-            services.setdefault(link_id, []).append(service_keys.get(service_id, str(service_id)))
-
-    for procedure in procedures:
-        row = existing.get((procedure.municipality_id, procedure.key))
-        if row is None:
+            procedure = merged[municipality_id].get((municipality_id, key))
+            if procedure is None or procedure.link_id is not None:
+                continue
+            procedure.link_id = link_id
+            if procedure.ozg_id is None:
+                procedure.ozg_id = ozg_id
+            if procedure.active is None:
+                procedure.active = active
+            changes = []
+            for name, old, new in (
+                ("url", url, procedure.url),
+                ("title", title, procedure.title),
+                ("scope", scope, procedure.scope),
+                ("ozg_id", ozg_id, procedure.ozg_id),
+                ("active", active, procedure.active),
+            ):
+                if old != new:
+                    changes.append((name, old, new))
+            old_keys = sorted(services.get(link_id, ()))
+            new_keys = sorted(procedure.leika_keys)
+            if old_keys != new_keys:
+                changes.append(("services", old_keys, new_keys))
+            procedure._changes = tuple(changes)
+        del services
+    merged.clear()
+    for procedure in in_order:
+        if procedure.link_id is None:
             if procedure.ozg_id is None:
                 procedure.ozg_id = ""
             if procedure.active is None:
                 procedure.active = True
             plan.new.append(procedure)
-            continue
-        link_id, _municipality_id, url, title, scope, ozg_id, active = row
-        procedure.link_id = link_id
-        if procedure.ozg_id is None:
-            procedure.ozg_id = ozg_id
-        if procedure.active is None:
-            procedure.active = active
-        changes = procedure.changes
-        for name, old, new in (
-            ("url", url, procedure.url),
-            ("title", title, procedure.title),
-            ("scope", scope, procedure.scope),
-            ("ozg_id", ozg_id, procedure.ozg_id),
-            ("active", active, procedure.active),
-        ):
-            if old != new:
-                changes[name] = (old, new)
-        old_keys = sorted(services.get(link_id, ()))
-        new_keys = sorted(procedure.leika_keys)
-        if old_keys != new_keys:
-            changes["services"] = (old_keys, new_keys)
-        (plan.changed if changes else plan.unchanged).append(procedure)
-
+        else:
+            (plan.changed if procedure.has_changes else plan.unchanged).append(procedure)
+    in_order.clear()
     _check_room(plan, stored)
+
+
+def kommune_batches(merged: dict[int, Any]) -> Iterator[list[int]]:
+    """Yield Kommune ids in order, in batches of up to ID_CHUNK and about COMPARE_BATCH links.
+
+    `merged` maps a Kommune's id to its procedures (anything with a length).
+    """
+    chunk: list[int] = []
+    size = 0
+    for pk in sorted(merged):
+        chunk.append(pk)
+        size += len(merged[pk])
+        if len(chunk) >= ID_CHUNK or size >= COMPARE_BATCH:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _stored_services(chunk: list[int], service_keys: dict[int, str]) -> dict[int, list[str]]:
+    """Return the LeiKa keys of the stored links of some Kommunen, by link id."""
+    through = ProcedureLink.services.through
+    pairs = (
+        through.objects.filter(procedurelink__municipality_id__in=chunk)
+        .order_by()
+        .values_list("procedurelink_id", "service_id")
+    )
+    services: dict[int, list[str]] = {}
+    for link_id, service_id in pairs.iterator(chunk_size=2000):
+        # A service added after the catalogue was read still counts as a difference.
+        services.setdefault(link_id, []).append(service_keys.get(service_id, str(service_id)))
+    return services
 
 
 def _check_room(plan: ImportPlan, stored: dict[int, int]) -> None:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -23,12 +23,13 @@ from digitalesamt.lib.spreadsheet import csv_value
 from municipalities.validation import codepoint, control_character, shown
 
 from .files import (
+    DecodedStream,
     ImportFileError,
     Problem,
     ProblemList,
     csv_header,
     csv_rows,
-    decode_text,
+    decode_stream,
     json_list_items,
     too_many_rows,
 )
@@ -66,19 +67,36 @@ class Records:
     rows_follow: bool = True
 
 
-def read_file(data: bytes, filename: str = "", *, max_rows: int | None = None) -> Records:
+def read_file(
+    data: bytes | BinaryIO, filename: str = "", *, max_rows: int | None = None
+) -> Records:
     """Decode a procedure file and split it into rows; raise ImportFileError if unreadable.
 
-    A JSON file of more than `max_rows` entries is refused here; the rows of a CSV file or an
-    Excel workbook are counted as they are read (plan_import stops after `max_rows`).
+    `data` is the file's bytes or a seekable binary file: a CSV file is read from it as a
+    stream. A JSON file of more than `max_rows` entries is refused here; the rows of a CSV file
+    or an Excel workbook are counted as they are read (plan_import stops after `max_rows`).
     """
     text_format = detect_format(filename)
     if text_format == "xlsx":
-        return read_xlsx(data)
-    text, _encoding = decode_text(data)
+        return read_xlsx(data if isinstance(data, bytes) else data.read())
+    source = decode_stream(data)
     if text_format is None:
-        text_format = "json" if text.lstrip()[:1] in ("[", "{") else "csv"
-    return read_json(text, max_rows=max_rows) if text_format == "json" else read_csv(text)
+        text_format = "json" if _first_character(source.text) in ("[", "{") else "csv"
+    if text_format == "json":
+        return read_json(source.text.read(), max_rows=max_rows)
+    return read_csv(source)
+
+
+def _first_character(text: io.TextIOBase) -> str:
+    """Return the first character of a text stream that is not white space, and rewind it."""
+    first = ""
+    while not first:
+        piece = text.read(4096)
+        if not piece:
+            break
+        first = piece.lstrip()[:1]
+    text.seek(0)
+    return first
 
 
 def detect_format(filename: str) -> str | None:
@@ -97,27 +115,29 @@ def detect_format(filename: str) -> str | None:
     return None
 
 
-def read_csv(text: str) -> Records:
-    """Split CSV text into rows keyed by the header's column names."""
-    lines = io.StringIO(text, newline="")
+def read_csv(source: DecodedStream) -> Records:
+    """Split CSV text into rows keyed by the header's column names, reading it as a stream."""
+    lines = source.text
     first_line = lines.readline()
+    line_feeds = first_line.count("\n")  # in the lines up to the header
     delimiter = None
     match = re.fullmatch(r"sep=(.)\r?\n?", first_line)
     if match:
         delimiter = match.group(1)
         first_line = lines.readline()
+        line_feeds += first_line.count("\n")
     while first_line and not first_line.strip():
         first_line = lines.readline()
+        line_feeds += first_line.count("\n")
     if delimiter is None:
         delimiter = _detect_delimiter(first_line)
-    header_end = lines.tell()
-    header_line = text[:header_end].count("\n") or 1
+    header_line = line_feeds or 1
     header = [name.strip().lower() for name in csv_header(first_line, delimiter)]
     records = Records(
         rows=iter(()),
         columns=set(header),
         label=_("Zeile %(line)s"),
-        total=text.count("\n", header_end) + (not text.endswith("\n")),
+        total=source.line_feeds - line_feeds + (not source.ends_with_line_feed),
     )
     duplicates = sorted(name for name, count in Counter(header).items() if name and count > 1)
     for name in duplicates:
@@ -148,7 +168,7 @@ def _detect_delimiter(header: str) -> str:
 
 
 def _csv_rows(
-    lines: io.StringIO, header: list[str], delimiter: str, header_line: int
+    lines: io.TextIOBase, header: list[str], delimiter: str, header_line: int
 ) -> Iterator[Row]:
     reader = csv.reader(lines, delimiter=delimiter)
     width = len(header)

@@ -1,4 +1,4 @@
-"""Save a checked procedure plan: one transaction, plain INSERTs and UPDATEs with executemany().
+"""Save a checked procedure plan in one transaction, by the bulk paths of bulk.py.
 
 A plan that another import overtook raises `ImportConflict` and leaves nothing half-written.
 """
@@ -15,10 +15,8 @@ from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality, ProcedureLink, too_many_links
 
-from .procedure_plan import ID_CHUNK, ImportPlan, PlannedProcedure
-
-# Rows per executemany() call: bounds the prepared parameters held in memory at once.
-EXECUTE_CHUNK = 10_000
+from . import bulk
+from .procedure_plan import ID_CHUNK, ImportPlan, PlannedProcedure, kommune_batches
 
 
 class ProcedureImportError(Exception):
@@ -110,7 +108,7 @@ def _check_room(procedures: list[PlannedProcedure]) -> None:
 def _create_links(procedures: list[PlannedProcedure], now: datetime) -> None:
     """Insert new links and note their ids for the services.
 
-    Plain INSERTs instead of bulk_create(): building and compiling a model instance per row
+    Prepared rows instead of bulk_create(): building and compiling a model instance per row
     took 12 of 20 seconds for a 150,000-row file on SQLite. Columns the file does not
     fill get the model's defaults, so a field added later needs no change here.
     """
@@ -131,6 +129,7 @@ def _create_links(procedures: list[PlannedProcedure], now: datetime) -> None:
     row_fields = [opts.get_field(name) for name in ("municipality", *from_file[1:])]
     fixed = list(constants.values())
     active_field = opts.get_field("active")
+    yes, no = (active_field.get_db_prep_save(value, connection) for value in (True, False))
     _insert_rows(
         opts.db_table,
         [f.column for f in [*row_fields, *constants]],
@@ -141,22 +140,25 @@ def _create_links(procedures: list[PlannedProcedure], now: datetime) -> None:
                 procedure.url,
                 procedure.scope,
                 procedure.ozg_id or "",
-                active_field.get_db_prep_save(procedure.active is not False, connection),
+                no if procedure.active is False else yes,
                 *fixed,
             )
             for procedure in procedures
         ),
     )
-    # (Kommune, URL) is unique, so it finds each new row again.
-    by_key = {(p.municipality_id, p.url): p for p in procedures}
-    for chunk in batched(sorted({p.municipality_id for p in procedures}), ID_CHUNK):
+    # (Kommune, URL) is unique, so it finds each new row again: a batch of Kommunen at a time.
+    by_municipality: dict[int, list[PlannedProcedure]] = {}
+    for procedure in procedures:
+        by_municipality.setdefault(procedure.municipality_id, []).append(procedure)
+    for chunk in kommune_batches(by_municipality):
+        by_url = {pk: {p.url: p for p in by_municipality[pk]} for pk in chunk}
         rows = (
             ProcedureLink.objects.filter(municipality_id__in=chunk)
             .order_by()
             .values_list("id", "municipality_id", "url")
         )
-        for link_id, municipality_id, url in rows:
-            procedure = by_key.get((municipality_id, url))
+        for link_id, municipality_id, url in rows.iterator(chunk_size=2000):
+            procedure = by_url[municipality_id].get(url)
             if procedure is not None:
                 procedure.link_id = link_id
 
@@ -164,8 +166,10 @@ def _create_links(procedures: list[PlannedProcedure], now: datetime) -> None:
 def _update_links(procedures: list[PlannedProcedure], now: datetime) -> None:
     """Write the changed fields of existing links, one UPDATE statement per set of fields.
 
-    executemany() instead of bulk_update(): bulk_update's CASE WHEN grows with the batch; a
-    file that renamed all 150,000 procedures took 45 seconds with it, 3 without.
+    Only the fields that changed, so that an edit made in the portal since the plan was made
+    stays. executemany() (SQLite) or one UPDATE … FROM a table filled by COPY (PostgreSQL)
+    instead of bulk_update(): bulk_update's CASE WHEN grows with the batch; a file that renamed
+    all 150,000 procedures took 45 seconds with it, 3 without.
     """
     # In id order, so that two imports lock shared rows in the same order and do not deadlock.
     ids = sorted(procedure.link_id for procedure in procedures)
@@ -176,30 +180,21 @@ def _update_links(procedures: list[PlannedProcedure], now: datetime) -> None:
             raise _StalePlan
     groups: dict[tuple[str, ...], list[PlannedProcedure]] = {}
     for procedure in procedures:
+        # Only the services changed: the link's own row still gets the time of the change.
         names = tuple(sorted(name for name in procedure.changes if name != "services"))
         groups.setdefault(names, []).append(procedure)
     opts = ProcedureLink._meta
-    quote = connection.ops.quote_name
     stamp = opts.get_field("updated_at").get_db_prep_save(now, connection)
     for names, group in groups.items():
         fields = [opts.get_field(name) for name in names]
-        assignments = ", ".join(
-            f"{quote(f.column)} = %s" for f in [*fields, opts.get_field("updated_at")]
-        )
-        # Table and column names come from the model, values are parameters.
-        sql = (
-            f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608
-            f"WHERE {quote(opts.pk.column)} = %s"
-        )
-        params = (
+        rows = (
             [
-                *(f.get_db_prep_save(getattr(procedure, f.name), connection) for f in fields),
-                stamp,
                 procedure.link_id,
+                *(f.get_db_prep_save(getattr(procedure, f.name), connection) for f in fields),
             ]
             for procedure in group
         )
-        _execute_many(sql, params)
+        bulk.update_rows(opts, fields, opts.get_field("updated_at"), stamp, rows)
 
 
 def _set_services(plan: ImportPlan) -> None:
@@ -208,8 +203,9 @@ def _set_services(plan: ImportPlan) -> None:
     relinked = [p for p in plan.changed if "services" in p.changes]
     for chunk in batched((p.link_id for p in relinked), ID_CHUNK):
         through.objects.filter(procedurelink_id__in=chunk).delete()
-    # Plain INSERTs instead of bulk_create(): a through instance per pair cost more than the
+    # Prepared rows instead of bulk_create(): a through instance per pair cost more than the
     # rest of the import together.
+    service_ids = plan.service_ids
     _insert_rows(
         through._meta.db_table,
         [
@@ -217,30 +213,14 @@ def _set_services(plan: ImportPlan) -> None:
             through._meta.get_field("service").column,
         ],
         (
-            (procedure.link_id, plan.service_ids[key])
-            for procedure in [*plan.new, *relinked]
+            (procedure.link_id, service_ids[key])
+            for procedures in (plan.new, relinked)
+            for procedure in procedures
             for key in procedure.leika_keys
         ),
     )
 
 
 def _insert_rows(table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Insert rows of prepared values with executemany().
-
-    executemany() rather than multi-row VALUES: psycopg pipelines it, which was twice as fast
-    on PostgreSQL, and on SQLite both take about a second for 150,000 rows.
-    """
-    quote = connection.ops.quote_name
-    placeholders = ", ".join(["%s"] * len(columns))
-    # Table and column names come from the model, values are parameters.
-    sql = (
-        f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
-        f"VALUES ({placeholders})"
-    )
-    _execute_many(sql, rows)
-
-
-def _execute_many(sql: str, params: Iterable[Sequence[Any]]) -> None:
-    with connection.cursor() as cursor:
-        for chunk in batched(params, EXECUTE_CHUNK):
-            cursor.executemany(sql, chunk)
+    """Insert rows of prepared values: COPY on PostgreSQL, executemany() on SQLite."""
+    bulk.insert_rows(table, columns, rows)

@@ -49,13 +49,19 @@ What the format leaves open is decided here:
   listed up to settings.IMPORT_MAX_REPORTED_PROBLEMS and the rest counted. Text that JSON
   escapes decode to control characters or lone surrogates is refused per row.
 
-Planning costs a constant number of queries: the register's ARS, the LeiKa catalogue, then the
-existing links of the affected Kommunen and their services (two queries per 900 Kommunen).
+Planning costs a few queries, never one a row: the register's ARS, the LeiKa catalogue, then the
+existing links of the affected Kommunen and their services (two queries per batch of up to 900
+Kommunen and about 20,000 of the file's procedures, read as a stream and compared batch by batch).
 `apply_plan` writes in one transaction; a plan that another import overtook raises
 `ImportConflict` and leaves nothing half-written.
 
-The work is split in three modules: procedure_rows.py reads the file into rows,
-procedure_plan.py checks them and plans, procedure_saving.py saves a plan.
+At full size (the ministry's file of 500,000 rows) memory holds the procedures, not the file:
+a CSV file is read as a stream (the command's from the disk), a planned procedure shares what
+rows have in common, and a URL of the common shape is checked without a full parse.
+
+The work is split in four modules: procedure_rows.py reads the file into rows,
+procedure_plan.py checks them and plans, procedure_saving.py saves a plan, by the bulk paths of
+bulk.py (COPY on PostgreSQL, executemany() on SQLite).
 """
 
 from .files import Problem

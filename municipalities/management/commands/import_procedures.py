@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.importing.files import ImportFileError, ProblemList, read_bytes
+from municipalities.importing.files import ImportFileError, ProblemList, open_file
 from municipalities.importing.procedures import (
     ImportPlan,
     PlannedProcedure,
@@ -38,17 +38,27 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: str, dry_run: bool, verbosity: int, **options: Any) -> None:
         try:
-            data = read_bytes(file)
+            handle = open_file(file)
         except ImportFileError as error:
             raise CommandError(error.summary()) from None
         # The ministry's file holds every Kommune's procedures: no row limit here, but the cap
         # per Kommune holds, and problems are kept up to settings.IMPORT_MAX_REPORTED_PROBLEMS.
-        plan = plan_import(
-            data,
-            filename=file,
-            progress=self.progress if verbosity else None,
-            limit_rows=False,
-        )
+        # A CSV file is read from the disk as a stream, not held in memory.
+        with handle:
+            try:
+                plan = plan_import(
+                    handle,
+                    filename=file,
+                    progress=self.progress if verbosity else None,
+                    limit_rows=False,
+                )
+            except OSError as error:
+                message = _("Die Datei kann nicht gelesen werden: %(error)s") % {
+                    "error": error.strerror or error
+                }
+                raise CommandError(
+                    ImportFileError.about_file(message, path=file).summary()
+                ) from None
 
         if verbosity:
             for line in self.limited(plan.warnings, _("weitere Hinweise")):
