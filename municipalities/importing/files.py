@@ -191,32 +191,27 @@ class ImportFileError(Exception):
 
 def read_bytes(path: Path | str) -> bytes:
     """Return the content of a file; raise ImportFileError saying why it cannot be read."""
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        message = _("Die Datei wurde nicht gefunden.")
-    except IsADirectoryError:
-        message = _("Das ist ein Ordner, keine Datei.")
-    except OSError as error:
-        message = _("Die Datei kann nicht gelesen werden: %(error)s") % {
-            "error": error.strerror or error
-        }
-    raise ImportFileError.about_file(message, path=path)
+    with open_file(path) as file:
+        try:
+            return file.read()
+        except OSError as error:
+            raise ImportFileError.about_file(_unreadable(error), path=path) from None
 
 
 def open_file(path: Path | str) -> BinaryIO:
     """Open a file to read its bytes; raise ImportFileError as `read_bytes` does."""
     try:
         return Path(path).open("rb")
-    except FileNotFoundError:
-        message = _("Die Datei wurde nicht gefunden.")
-    except IsADirectoryError:
-        message = _("Das ist ein Ordner, keine Datei.")
     except OSError as error:
-        message = _("Die Datei kann nicht gelesen werden: %(error)s") % {
-            "error": error.strerror or error
-        }
-    raise ImportFileError.about_file(message, path=path)
+        raise ImportFileError.about_file(_unreadable(error), path=path) from None
+
+
+def _unreadable(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return _("Die Datei wurde nicht gefunden.")
+    if isinstance(error, IsADirectoryError):
+        return _("Das ist ein Ordner, keine Datei.")
+    return _("Die Datei kann nicht gelesen werden: %(error)s") % {"error": error.strerror or error}
 
 
 def read_text(path: Path | str) -> tuple[str, str]:
