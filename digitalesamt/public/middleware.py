@@ -25,7 +25,10 @@ class StoredDocumentMiddleware:
         if request.method in ("GET", "HEAD"):
             match = PATH.fullmatch(request.path_info)
             if match:
-                response = kept_response(request, *match.groups())
+                try:
+                    response = kept_response(request, *match.groups())
+                except UnicodeError:  # a query string no WSGI server would pass on:
+                    response = None  # RequestGuardMiddleware answers it with 400
                 if response is not None:
                     return response
         return self.get_response(request)

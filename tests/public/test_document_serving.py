@@ -251,3 +251,15 @@ def test_a_kept_document_is_answered_before_the_session_and_the_language(client,
     ):
         assert kept[name] == by_the_view[name], name
     assert body(kept) == data
+
+
+def test_a_query_string_no_server_would_pass_on_gets_400_also_for_a_kept_document(client, award):
+    document = documents.SIGNET_PNGS[documents.SIGNET_DEFAULT_WIDTH]
+    documents.store(documents.award_facts(award), document)
+    url = reverse("awards:signet_png", args=[award.number])
+    assert client.get(url).status_code == 200  # looked up: the next is answered before the guard
+
+    # A raw lone surrogate, as a WSGI server hands on whatever it got (tests/test_fuzz.py).
+    response = client.get(url, QUERY_STRING="breite=\ud83d")
+
+    assert response.status_code == 400
