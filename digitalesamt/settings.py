@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Stored documents this process has looked up, answered like static files (no session).
     "digitalesamt.public.middleware.StoredDocumentMiddleware",
+    # Pages that are the same for everybody, answered from this process's copy (no session).
+    "digitalesamt.lib.middleware.SharedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -124,14 +124,19 @@ def process_value(key: str, build: Callable[[], object], *, timeout: int) -> obj
     database cache); pickled like `versioned_value`, so each reader gets a copy of its own.
     None is not kept (nothing there yet: build again next time), nor anything with timeout 0.
     """
-    limit = settings.VERSIONED_MEMORY_BYTES
-    kept = memory.get(key) if limit else None
+    kept = kept_process_value(key)
     if kept is not None:
-        return pickle.loads(kept)  # noqa: S301 - our own
+        return kept
     value = build()
+    keep_process_value(key, value, timeout=timeout)
+    return value
+
+
+def keep_process_value(key: str, value: object, *, timeout: int) -> None:
+    """Keep `value` under `key` in this process's memory, as `process_value` does."""
+    limit = settings.VERSIONED_MEMORY_BYTES
     if limit and timeout > 0 and value is not None:
         memory.put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), limit, timeout)
-    return value
 
 
 def kept_process_value(key: str) -> object | None:

@@ -182,9 +182,25 @@ def conditional(
                 patch_vary_headers(response, ("Cookie", "Accept-Language"))
             return response
 
+        # For SharedPageMiddleware: the version of a `shared_page` inside (wraps copies its mark).
+        wrapper.page_version = version
         return wrapper
 
     return decorator
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """What `shared_page` declares of a view; SharedPageMiddleware reads it from the URL's view."""
+
+    prefix: str
+    timeout: int
+    when: Callable[..., bool] | None
+    parameters: Callable[[HttpRequest], str] | None
+    statuses: tuple[int, ...]
+
+    def query(self, request: HttpRequest) -> str:
+        return self.parameters(request) if self.parameters else ""
 
 
 def shared_page(
@@ -215,8 +231,11 @@ def shared_page(
 
     Kept are only answers of `statuses` that are the same for anybody: not streamed, setting
     no cookie and no header of their own, with no CSRF token (which renews the CSRF cookie),
-    no CSP nonce, no signed-in user and no message; any other is returned as rendered.
+    no CSP nonce, no signed-in user and no message; any other is returned as rendered. A kept
+    answer marks the request (`shared_page_kept`): SharedPageMiddleware may then keep the whole
+    answer the stack made of it, so that the next one skips the stack too.
     """
+    spec = SharedPage(prefix, timeout, when, parameters, statuses)
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -228,7 +247,7 @@ def shared_page(
                 or (when is not None and not when(request, *args, **kwargs))
             ):
                 return view(request, *args, **kwargs)
-            query = parameters(request) if parameters else ""
+            query = spec.query(request)
             named = f"{version.token}|{translation.get_language()}|{request.path}|{query}"
             key = f"{prefix}:page:{digest(named, 64)}"
             entry = kept_bytes(key, timeout=timeout)
@@ -241,10 +260,34 @@ def shared_page(
                 keep_bytes(key, entry, timeout=timeout)
             head, _newline, body = entry.partition(b"\n")
             status, _space, content_type = head.decode().partition(" ")
+            request.shared_page_kept = True
             return _kept_response(
                 request, key, body, timeout=timeout, content_type=content_type, status=int(status)
             )
 
+        wrapper.shared_page = spec
+        return wrapper
+
+    return decorator
+
+
+def shared_answer(prefix: str, *, timeout: int) -> Callable[[View], View]:
+    """Mark a view whose every answer is the same for everybody, whatever the query string.
+
+    For bodies built once per version with `versioned_response` (open data), inside
+    `conditional(..., per_visitor=False)`: SharedPageMiddleware may keep the whole answer, as
+    it does a `shared_page`'s, under the version, the path and the client's gzip.
+    """
+    spec = SharedPage(prefix, timeout, None, None, (200,))
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            request.shared_page_kept = True
+            return response
+
+        wrapper.shared_page = spec
         return wrapper
 
     return decorator

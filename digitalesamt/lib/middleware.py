@@ -9,6 +9,8 @@
   (same-origin, unless a view marked its answer `cross_origin`: open data, the signet).
 - `CompressionMiddleware` gzips HTML, JSON, CSV, SVG and Atom for clients that accept it,
   except answers that may carry a secret (BREACH): see its docstring.
+- `SharedPageMiddleware` answers a visitor without a session from this process's copy of a
+  `shared_page`'s whole answer, before sessions, language, CSRF and user: see its docstring.
 """
 
 import re
@@ -20,9 +22,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
+from django.urls import Resolver404, ResolverMatch, resolve
+from django.utils import translation
+from django.utils.cache import get_conditional_response
 from django.utils.functional import Promise
+from django.utils.http import parse_http_date_safe
 from django.utils.translation import gettext_lazy
 
+from .cache import keep_process_value, kept_process_value
+from .http import SharedPage, accepts_gzip, digest, is_plain_visitor
 from .ratelimit import RateLimited
 
 View = Callable[..., HttpResponse]
@@ -46,6 +54,14 @@ def _refused(values: QueryDict) -> bool:
     )
 
 
+def refuses_query(request: HttpRequest) -> bool:
+    """Tell whether RequestGuardMiddleware refuses this request's path or query string."""
+    try:
+        return bool(PATH_REFUSED.search(request.path_info)) or _refused(request.GET)
+    except UnicodeError:  # a query string no WSGI server would pass on
+        return True
+
+
 def bad_input(request: HttpRequest, message: str | Promise) -> HttpResponse:
     # The page's language switch returns to this address: not with what was refused in it.
     request.META["QUERY_STRING"] = ""
@@ -67,12 +83,12 @@ class RequestGuardMiddleware:
         if PATH_REFUSED.search(request.path_info):
             return bad_input(request, PATH_REFUSED_MESSAGE)
         try:
-            refused = _refused(request.GET) or (
+            refused = refuses_query(request) or (
                 request.method == "POST"
                 and request.content_type != MULTIPART
                 and _refused(request.POST)
             )
-        except UnicodeError:  # a query string no WSGI server would pass on
+        except UnicodeError:  # a form body no browser would send
             refused = True
         if refused:
             return bad_input(request, FIELD_REFUSED)
@@ -192,4 +208,122 @@ class CompressionMiddleware(GZipMiddleware):
         media_type = response.get("Content-Type", "").partition(";")[0].strip().lower()
         if media_type in COMPRESSED_TYPES and carries_no_secret(request, response):
             return super().process_response(request, response)
+        return response
+
+
+# Paths resolved by SharedPageMiddleware, with their match or None; emptied when full.
+RESOLVED_PATHS_KEPT = 2048
+# What describes a body, which a 304 has none of.
+BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+# CSP overrides a view sets on its answer (django.views.decorators.csp), kept with it.
+CSP_ATTRIBUTES = ("_csp_config", "_csp_ro_config")
+
+
+class SharedPageMiddleware:
+    """Answer a plain visitor's GET of a `shared_page` from this process's copy of the whole answer.
+
+    Sessions, language, CSRF, user, second factor and the rest of the stack add nothing to a page
+    that is the same for everybody, yet they cost as much as the rest of a kept page. So the
+    first plain GET of a page's version goes through the stack as ever; if `shared_page` kept
+    its answer, the final answer (status, headers, the view's CSP override, body) is kept in
+    this process's memory (digitalesamt.lib.cache) under the version's token, the language
+    LocaleMiddleware would choose, the path, the view's normalised parameters and whether the
+    client takes gzip. The next one costs the version's query and nothing else: 200 from
+    memory, or 304. A new version is a new key, so nothing is served stale.
+
+    Right after StoredDocumentMiddleware; the outer middleware still applies. Anybody with a
+    session or a message, a HEAD, a path with no `shared_page` and whatever RequestGuard-
+    Middleware refuses go down the stack. Decorators outside `conditional` must answer every
+    plain GET alike (require_safe, csp_override, cross_origin do): a kept answer skips them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.resolved: dict[str, ResolverMatch | None] = {}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "GET" or not is_plain_visitor(request):
+            return self.get_response(request)
+        match = self._match(request.path_info)
+        if match is None or refuses_query(request):
+            return self.get_response(request)
+        request.get_host()  # a Host not in ALLOWED_HOSTS gets its 400, as CommonMiddleware gives it
+        spec: SharedPage = match.func.shared_page
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            try:
+                key = self._key(request, match, spec, language)
+            except Exception:  # noqa: BLE001 - the view answers it (a 404, the database away)
+                key = None
+        if key is None:
+            return self.get_response(request)
+        kept = kept_process_value(key)
+        if kept is None:
+            response = self.get_response(request)
+            entry = self._entry(request, response, spec)
+            if entry is not None:
+                keep_process_value(key, entry, timeout=spec.timeout)
+            return response
+        request.resolver_match = match  # for the request log's route and view
+        return self._answer(request, *kept)
+
+    def _match(self, path: str) -> ResolverMatch | None:
+        if path not in self.resolved:
+            if len(self.resolved) >= RESOLVED_PATHS_KEPT:
+                self.resolved.clear()
+            try:
+                match = resolve(path)
+            except Resolver404:
+                match = None
+            shared = match is not None and hasattr(match.func, "shared_page")
+            self.resolved[path] = match if shared and hasattr(match.func, "page_version") else None
+        return self.resolved[path]
+
+    def _key(
+        self, request: HttpRequest, match: ResolverMatch, spec: SharedPage, language: str
+    ) -> str | None:
+        if spec.when is not None and not spec.when(request, *match.args, **match.kwargs):
+            return None
+        version = match.func.page_version(request, *match.args, **match.kwargs)
+        if version is None:
+            return None
+        request.version = version  # the view's `conditional` asks no second time
+        named = "|".join(
+            (version.token, language, request.path, spec.query(request), str(accepts_gzip(request)))
+        )
+        return f"{spec.prefix}:answer:{digest(named, 64)}"
+
+    @staticmethod
+    def _entry(request: HttpRequest, response: HttpResponse, spec: SharedPage) -> tuple | None:
+        if (
+            not getattr(request, "shared_page_kept", False)
+            or response.streaming
+            or response.cookies
+            or response.status_code not in spec.statuses
+            or not is_plain_visitor(request)
+        ):
+            return None
+        overrides = {
+            name: getattr(response, name) for name in CSP_ATTRIBUTES if hasattr(response, name)
+        }
+        return response.status_code, dict(response.items()), overrides, response.content
+
+    @staticmethod
+    def _answer(
+        request: HttpRequest, status: int, headers: dict, overrides: dict, body: bytes
+    ) -> HttpResponse:
+        response = HttpResponse(body, status=status, headers=headers)
+        for name, value in overrides.items():
+            setattr(response, name, value)
+        modified = headers.get("Last-Modified")
+        response = get_conditional_response(
+            request,
+            etag=headers.get("ETag"),
+            last_modified=parse_http_date_safe(modified) if modified else None,
+            response=response,
+        )
+        if response.status_code == 304:  # with the answer's headers, as the view's 304 has
+            for name, value in headers.items():
+                if name.lower() not in BODY_HEADERS:
+                    response.headers.setdefault(name, value)
         return response

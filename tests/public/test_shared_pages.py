@@ -17,7 +17,8 @@ from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
-from django.test import RequestFactory
+from django.middleware.locale import LocaleMiddleware
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 from django.utils.csp import LazyNonce
 
@@ -409,3 +410,148 @@ def test_a_logged_in_user_is_never_kept(db):
     view(request)
 
     assert len(calls) == 2
+
+
+# Answered before the stack (lib/middleware.SharedPageMiddleware).
+
+EARLY = {
+    **SHARED,
+    "list search": lambda world: "/?q=Halter",
+    "map": lambda world: "/karte/",
+    "feed": lambda world: "/feeds/auszeichnungen.atom",
+    "open data JSON": lambda world: "/api/v1/auszeichnungen.json",
+    "open data CSV": lambda world: "/api/v1/auszeichnungen.csv",
+}
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+@pytest.fixture
+def stack_runs(monkeypatch) -> list[str]:
+    """The paths of the requests that went down the stack (LocaleMiddleware sees each)."""
+    paths = []
+    original = LocaleMiddleware.process_request
+
+    def counted(self, request):
+        paths.append(request.get_full_path())
+        return original(self, request)
+
+    monkeypatch.setattr(LocaleMiddleware, "process_request", counted)
+    return paths
+
+
+def joined(path: str, parameter: str) -> str:
+    return path + ("&" if "?" in path else "?") + parameter
+
+
+@pytest.mark.parametrize("headers", [{}, GZIP], ids=["plain", "gzip"])
+@pytest.mark.parametrize("path", EARLY.values(), ids=EARLY.keys())
+def test_a_repeat_plain_visit_is_answered_before_the_stack(client, db, stack_runs, path, headers):
+    world = make_world(3)
+    first = client.get(path(world), headers=headers)
+
+    with count_queries() as counted:
+        again = client.get(joined(path(world), "fbclid=2"), headers=headers)
+
+    assert stack_runs == [path(world)]
+    assert (len(counted.own), len(counted.cache)) == (1, 0)  # the version
+    assert again.status_code == first.status_code == 200
+    assert again.content == first.content
+    assert dict(again.items()) == dict(first.items())  # CSP, Vary, ETag, language: all kept
+
+
+def test_the_map_keeps_its_own_policy_before_the_stack(client, db, stack_runs):
+    make_world(3)
+    client.get("/karte/")
+
+    again = client.get("/karte/")
+
+    assert stack_runs == ["/karte/"]
+    assert "object-src 'self'" in again["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/auszeichnungen.json"])
+def test_a_revalidation_before_the_stack_has_the_views_headers(client, db, stack_runs, path):
+    make_world(3)
+    first = client.get(path)
+    with override_settings(VERSIONED_MEMORY_BYTES=0):  # nothing kept in this process: the view
+        from_view = client.get(path, headers={"If-None-Match": first["ETag"]})
+    client.get(path)
+    del stack_runs[:]
+
+    early = client.get(path, headers={"If-None-Match": first["ETag"]})
+
+    assert stack_runs == []
+    assert from_view.status_code == early.status_code == 304
+    assert early.content == b""
+    # CommonMiddleware gives the view's 304 "Content-Length: 0", which RFC 9110 (8.6) forbids
+    # unless it is the 200's length; the early 304 sends none.
+    assert "Content-Length" not in early
+    for name, value in from_view.items():
+        if name != "Content-Length":
+            assert early[name] == value, name
+
+
+def test_a_new_version_is_answered_at_once(client, db, stack_runs):
+    world = make_world(3)
+    client.get("/")
+    client.get("/")
+    AwardFactory(
+        municipality=MunicipalityFactory(name="Neuhausen", landkreis=world["landkreis"]),
+        number="DA-2025-0001",
+    )
+
+    after = client.get("/").content.decode()
+
+    assert "Neuhausen" in after
+    assert stack_runs == ["/", "/"]
+
+
+def test_a_visitor_with_a_session_or_a_message_goes_down_the_stack(
+    client, clerk_client, stack_runs
+):
+    make_world(3)
+    client.get("/")
+    client.get("/")
+
+    signed_in = clerk_client.get("/")
+    client.cookies[CookieStorage.cookie_name] = message_cookie("Bitte prüfen Sie Ihre Angaben.")
+    with_message = client.get("/")
+
+    assert stack_runs == ["/", "/", "/"]
+    assert "Kim Huber" in signed_in.content.decode()
+    assert "Bitte prüfen Sie Ihre Angaben." in with_message.content.decode()
+
+
+def test_what_the_request_guard_refuses_is_still_refused(client, db):
+    make_world(3)
+    client.get("/")
+    client.get("/")
+
+    response = client.get("/?fbclid=%01")
+
+    assert response.status_code == 400
+
+
+def test_a_host_not_allowed_is_still_refused(client, db):
+    make_world(3)
+    client.get("/")
+    client.get("/")
+
+    response = client.get("/", headers={"Host": "boese.example"})
+
+    assert response.status_code == 400
+
+
+def test_a_head_request_goes_down_the_stack(client, db, stack_runs):
+    make_world(3)
+    client.get("/")
+
+    client.head("/")
+
+    assert stack_runs == ["/", "/"]
+
+
+def test_an_unknown_kommune_is_never_answered_before_the_stack(client, db, stack_runs):
+    for _attempt in range(2):
+        assert client.get("/kommunen/099999999999/").status_code == 404
+    assert len(stack_runs) == 2

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from awards.models import Award
-from digitalesamt.lib.http import Version, conditional, digest, versioned_response
+from digitalesamt.lib.http import Version, conditional, digest, shared_answer, versioned_response
 from digitalesamt.lib.middleware import cross_origin
 from digitalesamt.lib.spreadsheet import FORMULA_PREFIXES
 from municipalities.constants import Kind
@@ -77,7 +77,8 @@ def open_data(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 def versioned(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Answer with the data version as ETag and Last-Modified, and 304 while it is unchanged."""
-    return conditional(opendata_version, max_age=MAX_AGE, per_visitor=False)(view)
+    shared = shared_answer("opendata", timeout=MAX_AGE)(view)
+    return conditional(opendata_version, max_age=MAX_AGE, per_visitor=False)(shared)
 
 
 def cached_body(
