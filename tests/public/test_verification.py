@@ -53,8 +53,8 @@ def test_valid_award_page_says_valid_at_a_glance(client, award):
 
 def test_number_is_matched_regardless_of_case_and_spaces(client, award):
     for typed in ("da-2021-0001", "%20DA-2021-0001%20", "DA 2021 0001", "da20210001"):
-        response = client.get(f"/pruefen/{typed}/")
-        assert response.status_code == 200, typed
+        response = client.get(f"/pruefen/{typed}/", follow=True)
+        assert response.redirect_chain == [("/pruefen/DA-2021-0001/", 301)], typed
         assert "Gültig" in response.content.decode()
 
 

@@ -43,10 +43,20 @@ def test_the_form_finds_a_number_however_it_is_typed(client, awards, typed):
 
 @pytest.mark.parametrize("typed", ["DA-2023-17", "da 2023 17", "2023-0017", "2023%2017"])
 def test_the_page_finds_a_number_however_it_is_typed(client, awards, typed):
-    response = client.get(f"/pruefen/{typed}/")
+    response = client.get(f"/pruefen/{typed}/", follow=True)
 
-    assert response.status_code == 200
+    # one address per award, so that each spelling is not a page of its own in every cache
+    assert response.redirect_chain == [("/pruefen/DA-2023-0017/", 301)]
     assert "Gültig: Markt Hösbach trägt das Prädikat" in response.content.decode()
+
+
+def test_a_number_typed_in_the_address_keeps_asking_for_json(client, awards):
+    response = client.get(
+        "/pruefen/da-2023-17/", headers={"Accept": "application/json"}, follow=True
+    )
+
+    assert response.redirect_chain == [("/pruefen/DA-2023-0017/", 301)]
+    assert response.json()["type"] == "Assertion"
 
 
 @pytest.mark.parametrize(

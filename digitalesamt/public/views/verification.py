@@ -89,6 +89,22 @@ def _varies_on_accept(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     return wrapper
 
 
+def _canonical_number(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Send a number typed another way ("da 2023 17") to its one address, where it is kept once.
+
+    Every spelling would otherwise be a page of its own in every cache.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, number: str) -> HttpResponse:
+        normalized = normalize_award_number(number)
+        if normalized is not None and normalized != number:
+            return redirect("awards:verify", number=normalized, permanent=True)
+        return view(request, number)
+
+    return wrapper
+
+
 def _award_record(request: HttpRequest, number: str) -> tuple[int, datetime] | None:
     """Return the key and last change of the award of the number in the path, or None.
 
@@ -118,6 +134,7 @@ def verification_version(request: HttpRequest, number: str) -> Version | None:
 
 
 @require_safe
+@_canonical_number
 @_varies_on_accept
 @conditional(verification_version, max_age=VERIFY_MAX_AGE)
 @shared_page("public:verify", timeout=VERIFY_CACHE_TIMEOUT, statuses=(200, 410))
