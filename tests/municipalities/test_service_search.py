@@ -1,7 +1,5 @@
 """The service search finds LeiKa services by what a clerk types, the same on every database."""
 
-import time
-
 import pytest
 from django.urls import reverse
 
@@ -115,26 +113,6 @@ def test_a_word_inside_a_compound_is_found_but_ranks_after_whole_words(full_inde
 
     assert names[0].startswith("Anmeldung")
     assert "Gewerbe Anmeldung" in names
-
-
-def test_a_query_at_the_full_catalogue_takes_milliseconds(full_index):
-    services, _skipped = read_catalogue(DEFAULT_CATALOGUE)
-    rows = [
-        (s["leika_key"], s["name"], s["ozg_name"], s["lebenslage"], s["themenfeld"])
-        for s in services
-    ]
-    started = time.perf_counter()
-    build_index(rows)
-    build = time.perf_counter() - started
-    timings = []
-    for query, _key, _name in QUALITY:
-        started = time.perf_counter()
-        search_index(full_index, query, 20)
-        timings.append(time.perf_counter() - started)
-
-    # Generous bounds for a shared CI machine; the report gives the figures measured.
-    assert build < 10
-    assert max(timings) < 1
 
 
 @pytest.mark.django_db
