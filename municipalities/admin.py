@@ -22,6 +22,7 @@ from digitalesamt.lib.admin import (
     EstimatedCountPaginator,
     PageRowsChangeList,
     PrimaryKeyFilter,
+    RowCheckbox,
     external_link,
 )
 
@@ -106,7 +107,7 @@ class ThresholdReachedFilter(BooleanListFilter):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(RowCheckbox, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Municipality, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change:  # a renamed holder must show on the public list at once
@@ -367,7 +368,7 @@ class ProcedureLinkForm(forms.ModelForm):
 
 
 @admin.register(ProcedureLink)
-class ProcedureLinkAdmin(admin.ModelAdmin):
+class ProcedureLinkAdmin(RowCheckbox, admin.ModelAdmin):
     form = ProcedureLinkForm
     list_display = (
         "title_display",

@@ -24,6 +24,7 @@ from digitalesamt.lib.admin import (
     CheckedListFilter,
     ChoicesFieldListFilter,
     PageRowsChangeList,
+    RowCheckbox,
     refuse,
 )
 from municipalities.admin import RegierungsbezirkFilter, procedure_links_url
@@ -96,7 +97,7 @@ class ApplicationRegierungsbezirkFilter(RegierungsbezirkFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(QueueTools, DecisionViews, EvidenceViews, admin.ModelAdmin):
+class ApplicationAdmin(RowCheckbox, QueueTools, DecisionViews, EvidenceViews, admin.ModelAdmin):
     """The review queue and the application page; decisions go through the services."""
 
     list_display = (

@@ -17,7 +17,12 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from digitalesamt.lib.admin import BooleanListFilter, IntegerListFilter, PageRowsChangeList
+from digitalesamt.lib.admin import (
+    BooleanListFilter,
+    IntegerListFilter,
+    PageRowsChangeList,
+    RowCheckbox,
+)
 from digitalesamt.lib.forms import first_error
 
 from .. import services
@@ -95,7 +100,7 @@ class SourceAtRiskFilter(BooleanListFilter):
 
 
 @admin.register(Award)
-class AwardAdmin(PressViews, admin.ModelAdmin):
+class AwardAdmin(RowCheckbox, PressViews, admin.ModelAdmin):
     list_display = (
         "number",
         "municipality",

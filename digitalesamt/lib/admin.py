@@ -9,12 +9,14 @@ import re
 from urllib.parse import urlsplit
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -162,6 +164,27 @@ class ChoicesFieldListFilter(admin.ChoicesFieldListFilter):
                 elif value not in allowed:
                     raise refuse(parameter, value)
         super().__init__(field, request, params, model, model_admin, field_path)
+
+
+# Django's own label of a row's checkbox, translated by Django's catalogue (not extracted here).
+ROW_CHECKBOX_LABEL = "Select this object for an action - {}"
+
+
+class RowCheckbox:
+    """A ModelAdmin mixin: each row's action checkbox as one `format_html`, the same markup.
+
+    Django renders it with a CheckboxInput through the form renderer's template, once per row:
+    a fifth of a 50-row changelist's time (tests/lib/test_admin_rows.py compares the two).
+    """
+
+    def action_checkbox(self, obj: Model) -> SafeString:
+        label = format_html(translation.gettext(ROW_CHECKBOX_LABEL), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
 
 class PageRowsChangeList(ChangeList):
