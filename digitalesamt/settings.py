@@ -155,6 +155,10 @@ CACHES = {
 # Each process also keeps the most recent bodies that are built once per data version (the
 # list's pages, the open data) in memory: see digitalesamt.lib.cache. 0 turns it off.
 VERSIONED_MEMORY_BYTES = env.int("VERSIONED_MEMORY_BYTES", default=8 * 1024 * 1024)
+# A page kept whole for visitors without a session (digitalesamt.lib.middleware.SharedPage-
+# Middleware) is answered this many seconds from what a process found without asking the
+# database whether the data changed; a decision shows that much later on it. 0 asks every time.
+SHARED_PAGE_RECHECK_SECONDS = env.int("SHARED_PAGE_RECHECK_SECONDS", default=1)
 # A stored document (plaque, signet) is served from what each process looked up about it for
 # this many seconds: no query on a repeat request. A rename or a revocation shows within it
 # (every cache may keep a document an hour anyway). 0 looks it up on every request.

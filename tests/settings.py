@@ -26,3 +26,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Tests log in many times a second from one address; the burst limit has a test of its own
 # (tests/accounts/test_limits.py), the longer login limit stays on.
 RATE_LIMIT_LOGIN_BURST_PER_ADDRESS = "0"
+# A test changes data and asks again at once: every kept page asks for its version (the
+# recheck interval has tests of its own, tests/public/test_shared_pages.py).
+SHARED_PAGE_RECHECK_SECONDS = 0

@@ -229,7 +229,10 @@ class SharedPageMiddleware:
     this process's memory (digitalesamt.lib.cache) under the version's token, the language
     LocaleMiddleware would choose, the path, the view's normalised parameters and whether the
     client takes gzip. The next one costs the version's query and nothing else: 200 from
-    memory, or 304. A new version is a new key, so nothing is served stale.
+    memory, or 304. A new version is a new key. For SHARED_PAGE_RECHECK_SECONDS after an answer
+    the process does not even ask for the version (the query is as dear as the rest of the
+    answer, on PostgreSQL more): a decision shows on it that much later, well within the
+    max-age every cache is told.
 
     Right after StoredDocumentMiddleware; the outer middleware still applies. Anybody with a
     session or a message, a HEAD, a path with no `shared_page` and whatever RequestGuard-
@@ -252,13 +255,20 @@ class SharedPageMiddleware:
         language = translation.get_language_from_request(request)
         with translation.override(language):
             try:
-                key = self._key(request, match, spec, language)
+                if spec.when is None or spec.when(request, *match.args, **match.kwargs):
+                    recent = self._recent(request, spec, language)
+                    key = kept_process_value(recent) or self._key(request, match, spec, language)
+                else:
+                    key = None
             except Exception:  # noqa: BLE001 - the view answers it (a 404, the database away)
                 key = None
         if key is None:
             return self.get_response(request)
         kept = kept_process_value(key)
-        if kept is None:
+        if kept is not None:
+            # What this version looks like; asked again after SHARED_PAGE_RECHECK_SECONDS.
+            keep_process_value(recent, key, timeout=settings.SHARED_PAGE_RECHECK_SECONDS)
+        else:
             response = self.get_response(request)
             entry = self._entry(request, response, spec)
             if entry is not None:
@@ -279,11 +289,26 @@ class SharedPageMiddleware:
             self.resolved[path] = match if shared and hasattr(match.func, "page_version") else None
         return self.resolved[path]
 
+    @staticmethod
+    def _recent(request: HttpRequest, spec: SharedPage, language: str) -> str:
+        """Name what a request asks for without the version: the key its answer was found under.
+
+        With Accept, which a version may read (the verification page's JSON) and which the
+        answer varies on; anything else a version reads is in the path or the parameters.
+        """
+        asked = (
+            language,
+            request.path,
+            spec.query(request),
+            str(accepts_gzip(request)),
+            request.META.get("HTTP_ACCEPT", ""),
+        )
+        return f"{spec.prefix}:recent:{digest('|'.join(asked), 64)}"
+
+    @staticmethod
     def _key(
-        self, request: HttpRequest, match: ResolverMatch, spec: SharedPage, language: str
+        request: HttpRequest, match: ResolverMatch, spec: SharedPage, language: str
     ) -> str | None:
-        if spec.when is not None and not spec.when(request, *match.args, **match.kwargs):
-            return None
         version = match.func.page_version(request, *match.args, **match.kwargs)
         if version is None:
             return None

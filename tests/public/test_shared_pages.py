@@ -27,7 +27,7 @@ from digitalesamt.lib.http import Version, shared_page
 from municipalities.constants import Kind
 from municipalities.models import ProcedureLink
 from tests.factories import AwardFactory, MunicipalityFactory
-from tests.helpers import count_queries
+from tests.helpers import count_queries, stopped_process_clock
 
 JSON = {"Accept": "application/json"}
 SIZES = [3, 30]
@@ -555,3 +555,41 @@ def test_an_unknown_kommune_is_never_answered_before_the_stack(client, db, stack
     for _attempt in range(2):
         assert client.get("/kommunen/099999999999/").status_code == 404
     assert len(stack_runs) == 2
+
+
+@pytest.fixture
+def recheck_after_a_minute(settings, monkeypatch) -> list[float]:
+    settings.SHARED_PAGE_RECHECK_SECONDS = 60
+    return stopped_process_clock(monkeypatch)
+
+
+def test_within_the_recheck_interval_a_kept_page_costs_no_query(client, db, recheck_after_a_minute):
+    world = make_world(3)
+    client.get("/")
+    client.get("/")  # the version asked, the answer found: not asked again for a minute
+
+    with count_queries() as counted:
+        again = client.get("/?fbclid=3")
+    AwardFactory(
+        municipality=MunicipalityFactory(name="Neuhausen", landkreis=world["landkreis"]),
+        number="DA-2025-0001",
+    )
+    within = client.get("/").content.decode()
+    recheck_after_a_minute[0] += 60
+    after = client.get("/").content.decode()
+
+    assert (len(counted.own), len(counted.cache)) == (0, 0)
+    assert again.status_code == 200
+    assert "Neuhausen" not in within  # a decision shows at most a minute later …
+    assert "Neuhausen" in after  # … and then at once
+
+
+def test_the_recheck_interval_keeps_page_and_json_apart(client, db, recheck_after_a_minute):
+    world = make_world(3)
+    path = f"/pruefen/{world['award'].number}/"
+    for _attempt in range(2):
+        page = client.get(path)
+        data = client.get(path, headers=JSON)
+
+    assert page["Content-Type"].startswith("text/html")
+    assert data.json()["type"] == "Assertion"
