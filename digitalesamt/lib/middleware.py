@@ -213,6 +213,7 @@ class CompressionMiddleware(GZipMiddleware):
 
 # Paths resolved by SharedPageMiddleware, with their match or None; emptied when full.
 RESOLVED_PATHS_KEPT = 2048
+NOT_RESOLVED = object()
 # What describes a body, which a 304 has none of.
 BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 # CSP overrides a view sets on its answer (django.views.decorators.csp), kept with it.
@@ -278,16 +279,20 @@ class SharedPageMiddleware:
         return self._answer(request, *kept)
 
     def _match(self, path: str) -> ResolverMatch | None:
-        if path not in self.resolved:
-            if len(self.resolved) >= RESOLVED_PATHS_KEPT:
-                self.resolved.clear()
-            try:
-                match = resolve(path)
-            except Resolver404:
-                match = None
-            shared = match is not None and hasattr(match.func, "shared_page")
-            self.resolved[path] = match if shared and hasattr(match.func, "page_version") else None
-        return self.resolved[path]
+        # One look-up per step, so that another thread emptying the memo cannot fail this one.
+        found = self.resolved.get(path, NOT_RESOLVED)
+        if found is not NOT_RESOLVED:
+            return found
+        if len(self.resolved) >= RESOLVED_PATHS_KEPT:
+            self.resolved.clear()
+        try:
+            match = resolve(path)
+        except Resolver404:
+            match = None
+        shared = match is not None and hasattr(match.func, "shared_page")
+        found = match if shared and hasattr(match.func, "page_version") else None
+        self.resolved[path] = found
+        return found
 
     @staticmethod
     def _recent(request: HttpRequest, spec: SharedPage, language: str) -> str:

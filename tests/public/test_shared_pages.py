@@ -593,3 +593,15 @@ def test_the_recheck_interval_keeps_page_and_json_apart(client, db, recheck_afte
 
     assert page["Content-Type"].startswith("text/html")
     assert data.json()["type"] == "Assertion"
+
+
+def test_the_memo_of_resolved_paths_stays_bounded(client, db, monkeypatch, stack_runs):
+    from digitalesamt.lib import middleware
+
+    monkeypatch.setattr(middleware, "RESOLVED_PATHS_KEPT", 2)
+    world = make_world(3)
+    paths = ["/", "/statistik/", "/karte/", kommune("gemeinde")(world)]
+    for path in paths * 2:
+        assert client.get(path).status_code == 200
+
+    assert stack_runs == paths  # the second round answered early, although the memo was emptied
