@@ -257,8 +257,10 @@ class SharedPageMiddleware:
         with translation.override(language):
             try:
                 if spec.when is None or spec.when(request, *match.args, **match.kwargs):
-                    recent = self._recent(request, spec, language)
-                    key = kept_process_value(recent) or self._key(request, match, spec, language)
+                    asked = self._asked(request, spec, language)
+                    recent = f"{spec.prefix}:recent:{digest(asked, 64)}"
+                    found = kept_process_value(recent)
+                    key = found or self._key(request, match, spec, asked)
                 else:
                     key = None
             except Exception:  # noqa: BLE001 - the view answers it (a 404, the database away)
@@ -267,8 +269,8 @@ class SharedPageMiddleware:
             return self.get_response(request)
         kept = kept_process_value(key)
         if kept is not None:
-            # What this version looks like; asked again after SHARED_PAGE_RECHECK_SECONDS.
-            keep_process_value(recent, key, timeout=settings.SHARED_PAGE_RECHECK_SECONDS)
+            if found is None:  # the version was asked: not again for SHARED_PAGE_RECHECK_SECONDS
+                keep_process_value(recent, key, timeout=settings.SHARED_PAGE_RECHECK_SECONDS)
         else:
             response = self.get_response(request)
             entry = self._entry(request, response, spec)
@@ -295,33 +297,31 @@ class SharedPageMiddleware:
         return found
 
     @staticmethod
-    def _recent(request: HttpRequest, spec: SharedPage, language: str) -> str:
-        """Name what a request asks for without the version: the key its answer was found under.
+    def _asked(request: HttpRequest, spec: SharedPage, language: str) -> str:
+        """Name what a request asks for, but for the version.
 
         With Accept, which a version may read (the verification page's JSON) and which the
         answer varies on; anything else a version reads is in the path or the parameters.
         """
-        asked = (
-            language,
-            request.path,
-            spec.query(request),
-            str(accepts_gzip(request)),
-            request.META.get("HTTP_ACCEPT", ""),
+        return "|".join(
+            (
+                language,
+                request.path,
+                spec.query(request),
+                str(accepts_gzip(request)),
+                request.META.get("HTTP_ACCEPT", ""),
+            )
         )
-        return f"{spec.prefix}:recent:{digest('|'.join(asked), 64)}"
 
     @staticmethod
     def _key(
-        request: HttpRequest, match: ResolverMatch, spec: SharedPage, language: str
+        request: HttpRequest, match: ResolverMatch, spec: SharedPage, asked: str
     ) -> str | None:
         version = match.func.page_version(request, *match.args, **match.kwargs)
         if version is None:
             return None
         request.version = version  # the view's `conditional` asks no second time
-        named = "|".join(
-            (version.token, language, request.path, spec.query(request), str(accepts_gzip(request)))
-        )
-        return f"{spec.prefix}:answer:{digest(named, 64)}"
+        return f"{spec.prefix}:answer:{digest(f'{version.token}|{asked}', 64)}"
 
     @staticmethod
     def _entry(request: HttpRequest, response: HttpResponse, spec: SharedPage) -> tuple | None:
