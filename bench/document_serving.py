@@ -36,7 +36,17 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from public import GUNICORN, GUNICORN_CONFIG, PYTHON, ROOT, fetch, free_port, wrk  # noqa: E402
+from public import (  # noqa: E402
+    BARE,
+    GUNICORN,
+    GUNICORN_CONFIG,
+    PYTHON,
+    ROOT,
+    bare_view,
+    fetch,
+    free_port,
+    wrk,
+)
 
 SITE = ROOT / "deploy" / "nginx" / "digitalesamt.conf"
 ACCEL_PREFIX = "/_stored/"
@@ -223,8 +233,8 @@ def main() -> None:
             if label.startswith("plaque"):
                 rows["plaque schild.pdf, 304"] = (path, {"If-None-Match": etag})
                 sizes["plaque schild.pdf, 304"] = 0
-        rows = {"minimal view (/health/)": ("/health/", {}), **rows}
-        sizes["minimal view (/health/)"] = 2
+        rows = {BARE: ("/health/", {}), **rows}
+        sizes[BARE] = 2
         for _ in range(args.runs):
             results = {}
             for label, (path, headers) in rows.items():
@@ -241,11 +251,7 @@ def main() -> None:
                         headers={**host, **row_headers},
                         script=None,
                     )
-            before = [value for key, value in results.items() if key.startswith("health")]
-            results["minimal view (/health/)"] = (
-                statistics.mean(rps for rps, _p99 in before),
-                statistics.median(p99 for _rps, p99 in before),
-            )
+            results[BARE] = bare_view(results)
             rounds.append(results)
         if args.cpu:
             paths = [

@@ -89,6 +89,19 @@ def wrk(
     return rps, p99
 
 
+# The row of a round that every other row is a ratio to.
+BARE = "minimal view (/health/)"
+
+
+def bare_view(results: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """Return the round's bare view: its /health/ runs (one before each row), rps and p99."""
+    before = [value for key, value in results.items() if key.startswith("health")]
+    return (
+        statistics.mean(rps for rps, _p99 in before),
+        statistics.median(p99 for _rps, p99 in before),
+    )
+
+
 def fetch(url: str, headers: dict[str, str]) -> tuple[int, str]:
     """Return the bytes sent for `url` and the Content-Encoding (warms the caches, too)."""
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback
@@ -212,7 +225,7 @@ def main() -> None:
             lua_random_parameter(f"/kommunen/{ars}/", "fbclid", {})
         )
         rows = {
-            "minimal view (/health/)": ("/health/", {}, None),
+            BARE: ("/health/", {}, None),
             "list (/)": ("/", {}, None),
             "list (/), gzip": ("/", GZIP, None),
             "list, random fbclid": ("/", {}, scripts / "fbclid.lua"),
@@ -248,7 +261,7 @@ def main() -> None:
             }
         for label, (path, headers, _script) in rows.items():
             sizes[label] = fetch(base + path, headers)  # warms the caches
-        health = rows["minimal view (/health/)"]
+        health = rows[BARE]
         for _ in range(args.runs):
             results = {}
             for label, (path, headers, script) in rows.items():
@@ -269,11 +282,7 @@ def main() -> None:
                     headers=headers if script is None else {},
                     script=script,
                 )
-            before = [value for key, value in results.items() if key.startswith("health")]
-            results["minimal view (/health/)"] = (
-                statistics.mean(rps for rps, _p99 in before),
-                statistics.median(p99 for _rps, p99 in before),
-            )
+            results[BARE] = bare_view(results)
             rounds.append(results)
     finally:
         server.terminate()
