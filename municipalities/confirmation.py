@@ -108,9 +108,11 @@ def _known(**owner) -> Exists:
     return Exists(SourceRecord.objects.filter(url_key=OuterRef("url_key"), active=True, **owner))
 
 
-# The rule as a filter on ProcedureLink rows (see the module's docstring).
-CONFIRMED = Q(_known(municipality=OuterRef("municipality"))) | Q(
-    _known(municipality__isnull=True), scope=Scope.ZENTRAL
+# The rule as a filter on ProcedureLink rows (see the module's docstring). The scope before
+# the central records: SQLite tests the conditions as written, and only a central link needs
+# that second lookup (the award list's confirmed counts took half the time at full size).
+CONFIRMED = Q(_known(municipality=OuterRef("municipality"))) | (
+    Q(scope=Scope.ZENTRAL) & Q(_known(municipality__isnull=True))
 )
 
 

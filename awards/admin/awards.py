@@ -5,7 +5,7 @@ import datetime
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Model, Q, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -48,10 +48,32 @@ class AwardYearFilter(IntegerListFilter):
     # The years a date can have; a year lookup past them fails in the database layer.
     min_value = datetime.MINYEAR
     max_value = datetime.MAXYEAR
+    YEARS_COUNTED = 100
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        years = Award.objects.dates("issued_on", "year", order="DESC")
-        return [(str(day.year), str(day.year)) for day in years]
+        # Not `dates("issued_on", "year")`: on SQLite that truncates every award's date in a
+        # Python function (15 ms of the list's 125 at full size). The first and last date,
+        # then one count per year between them: two plain queries, years without awards left out.
+        span = Award.objects.aggregate(first=Min("issued_on"), last=Max("issued_on"))
+        if span["first"] is None:
+            return []
+        years = range(span["last"].year, span["first"].year - 1, -1)
+        if len(years) > self.YEARS_COUNTED:  # a stray date far off: a column per year is too many
+            dates = Award.objects.dates("issued_on", "year", order="DESC")
+            return [(str(day.year), str(day.year)) for day in dates]
+        counts = Award.objects.aggregate(
+            **{
+                f"in_{year}": Count(
+                    "pk",
+                    filter=Q(
+                        issued_on__gte=datetime.date(year, 1, 1),
+                        issued_on__lte=datetime.date(year, 12, 31),
+                    ),
+                )
+                for year in years
+            }
+        )
+        return [(str(year), str(year)) for year in years if counts[f"in_{year}"]]
 
     def filter_by_number(self, queryset: QuerySet, number: int) -> QuerySet:
         return queryset.filter(issued_on__year=number)

@@ -63,6 +63,34 @@ def test_year_filter_offers_the_award_years_and_filters(admin_client, awards):
     assert years.lookup_choices == [("2023", "2023"), ("2022", "2022"), ("2021", "2021")]
 
 
+def year_choices(admin_client) -> list:
+    response = admin_client.get(CHANGELIST)
+    return {spec.title: spec for spec in response.context["cl"].filter_specs}["Jahr"].lookup_choices
+
+
+def test_the_year_filter_leaves_out_a_year_without_awards(admin_client, awards):
+    awards["iphofen"].delete()
+
+    assert year_choices(admin_client) == [("2023", "2023"), ("2021", "2021")]
+
+
+def test_the_year_filter_takes_a_date_far_off_as_well(admin_client, awards):
+    AwardFactory(number="DA-1900-0001", issued_on=datetime.date(1900, 1, 1))
+
+    assert year_choices(admin_client) == [
+        ("2023", "2023"),
+        ("2022", "2022"),
+        ("2021", "2021"),
+        ("1900", "1900"),
+    ]
+
+
+def test_the_year_filter_is_not_shown_before_the_first_award(admin_client, db):
+    response = admin_client.get(CHANGELIST)
+
+    assert "Jahr" not in {spec.title for spec in response.context["cl"].filter_specs}
+
+
 def test_revoked_filter_splits_valid_and_revoked(admin_client, awards):
     revoked = admin_client.get(CHANGELIST, {"revoked": "1"})
     valid = admin_client.get(CHANGELIST, {"revoked": "0"})
