@@ -25,6 +25,7 @@ class StoredDocumentMiddleware:
         if request.method in ("GET", "HEAD"):
             match = PATH.fullmatch(request.path_info)
             if match:
+                request.get_host()  # a Host not in ALLOWED_HOSTS gets its 400 here too
                 try:
                     response = kept_response(request, *match.groups())
                 except UnicodeError:  # a query string no WSGI server would pass on:

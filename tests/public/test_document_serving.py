@@ -263,3 +263,14 @@ def test_a_query_string_no_server_would_pass_on_gets_400_also_for_a_kept_documen
     response = client.get(url, QUERY_STRING="breite=\ud83d")
 
     assert response.status_code == 400
+
+
+def test_a_host_not_allowed_gets_400_also_for_a_kept_document(client, award):
+    document = documents.SIGNET_PNGS[documents.SIGNET_DEFAULT_WIDTH]
+    documents.store(documents.award_facts(award), document)
+    url = reverse("awards:signet_png", args=[award.number])
+    assert client.get(url).status_code == 200  # looked up: the next is answered early
+
+    response = client.get(url, headers={"Host": "boese.example"})
+
+    assert response.status_code == 400
