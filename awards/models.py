@@ -126,10 +126,9 @@ class AwardQuerySet(models.QuerySet):
         return max((int(number[-4:]) for number in numbers), default=0)
 
     def holders_at_risk(self) -> "AwardQuerySet":
-        """Valid awards whose Kommune's live count fell below its threshold (one query)."""
-        at_risk = Municipality.objects.with_progress().filter(
-            procedure_count__lt=models.F("threshold")
-        )
+        """Valid awards whose Kommune's live count fell below its threshold (one query besides
+        the largest threshold's, see Municipality.objects.below_threshold)."""
+        at_risk = Municipality.objects.below_threshold()
         return self.valid().filter(municipality__in=at_risk.values("pk"))
 
 

@@ -116,13 +116,14 @@ def month_figures(now: datetime.datetime) -> Month:
 def holders_at_risk() -> Block:
     """Valid awards whose holder counts fewer active links than its threshold, now.
 
-    One query: each valid award gets its holder's live count as a subquery (with_live_progress),
-    which costs the awards' number of lookups, not the 2,445 Kommunen's.
+    Two queries: the largest threshold, then the holders at risk (each holder's links read
+    only that deep, see Award.objects.holders_at_risk) with their live counts, which are
+    below a threshold and so cheap to count exactly.
     """
     at_risk = list(
-        with_live_progress(Award.objects.valid().select_related("municipality"))
-        .filter(live_count__lt=F("live_threshold"))
-        .order_by("number")
+        with_live_progress(Award.objects.holders_at_risk().select_related("municipality")).order_by(
+            "number"
+        )
     )
     url = reverse("admin:awards_award_changelist")
     return Block(rows=at_risk[:SHOWN], total=len(at_risk), url=f"{url}?at_risk=1")

@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from municipalities.constants import Kind
@@ -119,3 +120,28 @@ def test_progress_of_one_kommune_is_the_annotated_counting_rule(kommune):
     # The annotations no longer shadow methods of the same name.
     assert (row.procedure_count, row.threshold) == (progress.count, progress.threshold) == (4, 50)
     assert (progress.missing, progress.reached) == (46, False)
+
+
+def test_below_threshold_counts_each_kommune_only_as_deep_as_the_largest_threshold():
+    Threshold.objects.update_or_create(kind=Kind.STADT, defaults={"minimum": 55})
+    Threshold.objects.update_or_create(kind=Kind.MARKT, defaults={"minimum": 3})
+    kommunen = {}
+    for name, kind, active, inactive in [
+        ("markt below", Kind.MARKT, 2, 4),  # inactive links do not lift it
+        ("markt at its threshold", Kind.MARKT, 3, 0),
+        ("stadt below", Kind.STADT, 54, 0),  # above the default of 50, below its own 55
+        ("stadt past the largest threshold", Kind.STADT, 60, 0),
+        ("markt without links", Kind.MARKT, 0, 0),
+    ]:
+        kommunen[name] = MunicipalityFactory(name=name, kind=kind)
+        ProcedureLinkFactory.create_batch(active, municipality=kommunen[name])
+        ProcedureLinkFactory.create_batch(inactive, municipality=kommunen[name], active=False)
+    reference = Municipality.objects.with_progress().filter(procedure_count__lt=F("threshold"))
+
+    with CaptureQueriesContext(connection) as context:
+        below = set(Municipality.objects.below_threshold().values_list("name", flat=True))
+
+    assert below == {"markt below", "stadt below", "markt without links"}
+    assert below == set(reference.values_list("name", flat=True))
+    assert len(context) == 2  # the largest threshold, then the Kommunen
+    assert "LIMIT 55" in context.captured_queries[-1]["sql"]
