@@ -28,7 +28,6 @@ from digitalesamt.lib.admin import (
 
 from .constants import Kind, LinkCheckResult
 from .models import (
-    DUPLICATE_URL_MESSAGE,
     Municipality,
     OnlineServicePlatform,
     PostalCode,
@@ -37,7 +36,7 @@ from .models import (
     Threshold,
 )
 from .signals import register_changed
-from .validation import clean_procedure_url
+from .validation import DUPLICATE_URL_MESSAGE, clean_procedure_url
 
 # Fields that come from the official register (GV100AD and the Destatis extract) and are
 # overwritten by the next import, so editing them by hand would be lost or, worse, kept.

@@ -9,8 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
-from django.utils.formats import number_format
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from digitalesamt.lib import linkcheck
@@ -18,6 +16,7 @@ from digitalesamt.lib import linkcheck
 from .constants import TITLE_PREFIXES, Kind, LinkCheckResult, Scope, SourceCoverage
 from .search import normalize
 from .validation import (
+    DUPLICATE_URL_MESSAGE,
     URL_MAX_LENGTH,
     ars_validator,
     clean_host,
@@ -26,6 +25,7 @@ from .validation import (
     control_character_message,
     host_validator,
     leika_validator,
+    too_many_links,
     url_key,
     url_key_expression,
     web_url_validator,
@@ -277,37 +277,6 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.leika_key})"
-
-
-DUPLICATE_URL_MESSAGE = _(
-    "Ein Online-Verfahren mit dieser URL existiert für die Kommune bereits (auch in anderer "
-    "Schreibweise, etwa mit http statt https)."
-)
-
-
-def number(value: int) -> str:
-    """Format a count with the locale's thousands separator ("2.000")."""
-    return number_format(value, force_grouping=True)
-
-
-def too_many_links(municipality: Municipality, *, stored: int, adding: int) -> str | None:
-    """Say why a Kommune with `stored` links cannot take `adding` more, or return None.
-
-    The cap (settings.PROCEDURE_LINKS_PER_KOMMUNE) counts every link, active or not.
-    """
-    limit = settings.PROCEDURE_LINKS_PER_KOMMUNE
-    if adding <= 0 or stored + adding <= limit:
-        return None
-    return gettext(
-        "%(kommune)s hat %(stored)s Online-Verfahren gespeichert; mit %(adding)s weiteren wären "
-        "es mehr als die Höchstzahl von %(limit)s je Kommune (aktive und deaktivierte zusammen). "
-        "Bitte ändern Sie vorhandene Verfahren, statt neue anzulegen."
-    ) % {
-        "kommune": municipality.title,
-        "stored": number(stored),
-        "adding": number(adding),
-        "limit": number(limit),
-    }
 
 
 class ProcedureLinkQuerySet(models.QuerySet):

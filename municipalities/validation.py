@@ -13,15 +13,21 @@ The database computes the same key (`ProcedureLink.url_key`); `url_key_expressio
 import functools
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db.models import CharField, F, Func, Value
 from django.db.models.functions import Replace, StrIndex, Substr
+from django.utils.formats import number_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from .models import Municipality
 
 ARS_PATTERN = re.compile(r"^09\d{10}$")
 LEIKA_PATTERN = re.compile(r"^\d{14}$")
@@ -356,3 +362,34 @@ def clean_host(value: str) -> str:
 
 def host_validator(value: str) -> None:
     clean_host(value)
+
+
+DUPLICATE_URL_MESSAGE = gettext_lazy(
+    "Ein Online-Verfahren mit dieser URL existiert für die Kommune bereits (auch in anderer "
+    "Schreibweise, etwa mit http statt https)."
+)
+
+
+def number(value: int) -> str:
+    """Format a count with the locale's thousands separator ("2.000")."""
+    return number_format(value, force_grouping=True)
+
+
+def too_many_links(municipality: "Municipality", *, stored: int, adding: int) -> str | None:
+    """Say why a Kommune with `stored` links cannot take `adding` more, or return None.
+
+    The cap (settings.PROCEDURE_LINKS_PER_KOMMUNE) counts every link, active or not.
+    """
+    limit = settings.PROCEDURE_LINKS_PER_KOMMUNE
+    if adding <= 0 or stored + adding <= limit:
+        return None
+    return _(
+        "%(kommune)s hat %(stored)s Online-Verfahren gespeichert; mit %(adding)s weiteren wären "
+        "es mehr als die Höchstzahl von %(limit)s je Kommune (aktive und deaktivierte zusammen). "
+        "Bitte ändern Sie vorhandene Verfahren, statt neue anzulegen."
+    ) % {
+        "kommune": municipality.title,
+        "stored": number(stored),
+        "adding": number(adding),
+        "limit": number(limit),
+    }

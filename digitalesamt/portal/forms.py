@@ -16,13 +16,14 @@ from django.utils.translation import gettext_lazy
 from digitalesamt.lib.forms import PageForm, SaysWhatToDo
 from digitalesamt.lib.uploads import LimitedUploadForm, megabytes
 from municipalities.constants import Scope
-from municipalities.models import Municipality, ProcedureLink, Service, SourceRecord, number
+from municipalities.models import Municipality, ProcedureLink, Service, SourceRecord
 from municipalities.validation import (
     clean_procedure_url,
     clean_text,
     control_character,
     control_character_message,
     leika_key_problem,
+    number,
 )
 
 KEY_SEPARATORS = re.compile(r"[\s,;|]+")

@@ -27,8 +27,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.models import number
-from municipalities.validation import CONTROL_CHARACTERS
+from municipalities.validation import CONTROL_CHARACTERS, number
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MAX_REPORTED_PROBLEMS = 20

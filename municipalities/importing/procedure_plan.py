@@ -17,12 +17,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from municipalities.constants import Scope
-from municipalities.models import Municipality, ProcedureLink, Service, too_many_links
+from municipalities.models import Municipality, ProcedureLink, Service
 from municipalities.validation import (
     ARS_PATTERN,
     clean_procedure_url,
     leika_key_problem,
     shown,
+    too_many_links,
     url_key,
 )
 

@@ -13,7 +13,8 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from municipalities.models import Municipality, ProcedureLink, too_many_links
+from municipalities.models import Municipality, ProcedureLink
+from municipalities.validation import too_many_links
 
 from . import bulk
 from .procedure_plan import ID_CHUNK, ImportPlan, PlannedProcedure, kommune_batches

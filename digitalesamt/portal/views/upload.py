@@ -26,7 +26,7 @@ from municipalities.importing.procedures import (
     field_label,
     plan_import,
 )
-from municipalities.models import number
+from municipalities.validation import number
 
 from ..access import municipal_staff_required
 from ..forms import ProcedureFileForm

@@ -15,7 +15,7 @@ from municipalities.importing.procedures import (
     field_label,
     plan_import,
 )
-from municipalities.models import number
+from municipalities.validation import number
 
 # A report that lists 150,000 bad rows helps nobody; the first ones show what is wrong.
 SHOWN_LINES = 50

@@ -9,9 +9,10 @@ from django.utils.translation import ngettext
 from digitalesamt.lib.dashboard import DashboardClient
 from municipalities.importing.files import ImportFileError
 from municipalities.importing.source_files import read_source_file
-from municipalities.models import Municipality, number
+from municipalities.models import Municipality
 from municipalities.sources import SourceSyncer, SyncSummary
 from municipalities.tasks import sync_source_records
+from municipalities.validation import number
 
 
 class Command(BaseCommand):
