@@ -23,14 +23,7 @@ EXPLAIN (ANALYZE, BUFFERS).
 Targets: admin pages under 150 ms, the portal's list under 100 ms, the counting rule for every
 Kommune under 200 ms, on SQLite and PostgreSQL.
 
-Measured on 2 cores shared with four other engineers' work (load 5-9, 1 December 2026), median
-wall clock (CPU of this process), before -> after issue 15:
-counting rule for every Kommune: SQLite 2,465 ms -> 156 ms (109 ms), PostgreSQL 2,526 ms ->
-175 ms; admin award list SQLite 9,915 -> 143 ms (118), PostgreSQL 2,431 -> 284 ms (90); admin
-link list SQLite 2,464 -> 141 ms (92), PostgreSQL 2,760 -> 331 ms (121); link search by title
-SQLite 7,243 -> 3,303 ms (1,392: still two scans), PostgreSQL 7,451 -> 221 ms (123); portal list
-of 4,813 links SQLite 834 -> 85-332 ms (61-134), PostgreSQL 724 -> 265 ms (120). The rest of a
-page's time is Django rendering the rows; its queries take 1-30 ms.
+The figures, before and after issue 15, are in the README ("Figures at full size").
 """
 
 import argparse
