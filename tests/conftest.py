@@ -18,6 +18,8 @@ client here, `admin_client` included, reaches the admin. Tests of the second ste
 in with `client.login()` or the login form, which stop after the password.
 """
 
+import sys
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -45,6 +47,29 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped with no session of this run left on it.
+
+    In CI, PostgreSQL's DROP DATABASE at the end of a run refused a database "being accessed by
+    other users" (a warning, and the database left behind), in some runs once, in others for
+    both workers. Which test leaves the session is not known; the likeliest are the live
+    server's daemon threads, which keep a database connection each until a kept-alive client
+    (Chromium, nginx's upstream) hangs up. Those sessions are ended first, and named on stderr
+    (seen with `-s -n 0`).
+    """
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, left(query, 80), pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for pid, state, query, _ended in cursor.fetchall():
+            print(f"\nended session {pid} ({state}): {query}", file=sys.__stderr__)
 
 
 @pytest.fixture(autouse=True)
