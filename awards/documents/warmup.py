@@ -11,20 +11,14 @@ use) and touches neither the database nor the storage.
 """
 
 import datetime
-import io
 import logging
 import time
 
 from .facts import AwardFacts, verification_url
 from .kinds import PLAQUES, SIGNET_DEFAULT_WIDTH, SIGNET_PNGS
-from .pdf import _pdf_resources
-from .signet import _font_bytes
 from .storage import render
 
 logger = logging.getLogger(__name__)
-
-# The weights the plaque and the signet use.
-WEIGHTS = ("Regular", "SemiBold", "Bold")
 
 
 def sample_facts() -> AwardFacts:
@@ -43,18 +37,9 @@ def sample_facts() -> AwardFacts:
 
 
 def warm_up() -> float:
-    """Load WeasyPrint, the fonts, Pillow and the QR encoder, render a sample plaque and
-    signet; return the seconds it took."""
+    """Load WeasyPrint, Pango, the fonts, Pillow and the QR encoder by rendering a sample
+    plaque and signet (the signet draws all three weights); return the seconds it took."""
     started = time.perf_counter()
-    from PIL import Image, ImageDraw, ImageFont
-
-    _pdf_resources()  # fontconfig and the fonts' CSS, kept for the process
-    image = Image.new("RGBA", (64, 16))
-    draw = ImageDraw.Draw(image)
-    for weight in WEIGHTS:
-        font = ImageFont.truetype(io.BytesIO(_font_bytes(weight)), size=12)
-        draw.text((0, 12), "Amt", font=font, anchor="ls")
-    image.save(io.BytesIO(), format="PNG", optimize=True)
     sample = sample_facts()
     for document in (PLAQUES["a4"], SIGNET_PNGS[SIGNET_DEFAULT_WIDTH]):
         render(sample, document)
