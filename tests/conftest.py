@@ -27,11 +27,12 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from awards import services
 from digitalesamt.accounts.roles import ADMIN_GROUP, REVIEWER_GROUP, setup_roles
+from digitalesamt.lib import ratelimit
 from digitalesamt.lib.cache import memory
 from municipalities.constants import Kind
 from municipalities.models import Membership
@@ -70,6 +71,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
         for pid, state, query, _ended in cursor.fetchall():
             print(f"\nended session {pid} ({state}): {query}", file=sys.__stderr__)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Hold the clock in the middle of a window, so that no limit starts afresh mid-test.
+
+    Limits count in fixed windows: a test that used one across a window's end (at :45:00, say)
+    would see its count start again. The list holds the time; a test may move it.
+    """
+    now = [timezone.now().replace(minute=2, second=0, microsecond=0)]
+    monkeypatch.setattr(ratelimit.timezone, "now", lambda: now[0])
+    return now
 
 
 @pytest.fixture(autouse=True)

@@ -10,25 +10,15 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.tasks import default_task_backend
 from django.test import override_settings
-from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tasks_db.models import DBTaskResult
 
-from digitalesamt.lib import ratelimit
 from tests.helpers import PASSWORD, count_queries, main_text
 
 LOGIN = "/konto/anmelden/"
 RESET = "/konto/passwort-vergessen/"
 WRONG = "falsches-passwort"  # noqa: S105
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    """Hold the clock in the middle of a window, so that no limit starts afresh mid-test."""
-    now = [timezone.now().replace(minute=2, second=0, microsecond=0)]
-    monkeypatch.setattr(ratelimit.timezone, "now", lambda: now[0])
-    return now
 
 
 @pytest.fixture

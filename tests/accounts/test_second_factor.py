@@ -153,7 +153,7 @@ def test_wrong_codes_lock_the_login_as_wrong_passwords_do(client, reviewer, sett
     assert password_step(client, reviewer).status_code == 429
 
 
-def test_code_entries_per_user_are_rate_limited(client, reviewer, settings):
+def test_code_entries_per_user_are_rate_limited(client, reviewer, settings, frozen_clock):
     settings.RATE_LIMIT_OTP_PER_USER = "3/5m"
     settings.AXES_FAILURE_LIMIT = 100
     password_step(client, reviewer)

@@ -7,11 +7,9 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
 
 from awards import documents
 from awards.tasks import render_lock_key
-from digitalesamt.lib import ratelimit
 from digitalesamt.public.views import documents as document_views
 from tests.factories import AwardFactory
 from tests.helpers import assert_csp_clean, main_text
@@ -19,14 +17,6 @@ from tests.helpers import assert_csp_clean, main_text
 pytestmark = pytest.mark.django_db
 
 FEEDBACK = {"message": "Der Kontrast der Karte ist zu schwach.", "page": "/karte/", "website": ""}
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    """Hold the clock in the middle of a window, so that no limit starts afresh mid-test."""
-    now = [timezone.now().replace(minute=2, second=0, microsecond=0)]
-    monkeypatch.setattr(ratelimit.timezone, "now", lambda: now[0])
-    return now
 
 
 @pytest.fixture
